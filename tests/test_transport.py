@@ -377,6 +377,7 @@ RETRYABLE: list[tuple[str, Reply, type[NetvisorSyncError]]] = [
     ("connect error", httpx.ConnectError("Connection refused"), ConnectError),
     ("read error", httpx.ReadError("Connection reset by peer"), ConnectError),
     ("server disconnected", httpx.RemoteProtocolError("peer closed connection"), ConnectError),
+    ("in-process connection reset", ConnectionResetError("reset by the in-process app"), ConnectError),
     ("read timeout", httpx.ReadTimeout("timed out"), RequestTimeout),
     ("connect timeout", httpx.ConnectTimeout("timed out"), RequestTimeout),
     ("truncated 200", httpx.Response(200, content=OK[:80]), MalformedResponse),

@@ -532,7 +532,8 @@ class NetvisorClient:
             raise RequestTimeout(
                 f"{resource}: no answer within {self.timeout:g} s ({type(exc).__name__})", resource=call.resource
             ) from exc
-        except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
+        except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError, OSError) as exc:
+            # OSError: an in-process transport (WSGITransport) lets a dropped connection surface unwrapped.
             raise ConnectError(
                 f"{resource}: connection failed: {exc or type(exc).__name__}", resource=call.resource
             ) from exc
