@@ -1,0 +1,154 @@
+"""A Shape compiled for the record engine: a trie keyed by lowercase element name, and the row templates.
+
+Compiling once per shape is what lets ``parse.records`` look each element up with one dict access: every trie node
+caches the spellings it has met (``Netvisorkey`` and ``NetvisorKey`` map to the same node) so no tag is lowered
+twice. Also home of ``snake``, which names undeclared elements and attributes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, Final
+
+from netvisor_sync.parse.convert import to_text
+from netvisor_sync.parse.shape import LINE_NUMBER, Shape
+
+Record = dict[str, Any]
+Converter = Callable[[str | None], Any]
+
+TEXT_LEAF: Final = 0  # kinds are ordered, leaves first and TEXT_LEAF falsy: the hot loop relies on both
+LEAF: Final = 1
+GROUP: Final = 2
+LIST: Final = 3
+ADOPT: Final = 4  # a group that belongs to the previous item of a child list (see Shape.follows)
+SKIP: Final = 5
+RAW_CACHE_LIMIT: Final = 1024
+QUALIFIERS: Final = frozenset(
+    {("format", "ansi"), ("type", "ansi"), ("type", "iso-3166"), ("type", "iso-4217"), ("type", "iso-639-1")}
+)
+_CAMEL_1 = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL_2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
+
+
+@lru_cache(maxsize=4096)
+def snake(name: str) -> str:
+    """``VoucherNetvisorURI`` -> ``voucher_netvisor_uri``; ``ISO-3166`` -> ``iso_3166``."""
+    name = _CAMEL_2.sub(r"\1_\2", _CAMEL_1.sub(r"\1_\2", name))
+    return _NON_WORD.sub("_", name).strip("_").lower()
+
+
+def join(prefix: str, name: str) -> str:
+    """Join two snake_case name parts."""
+    return f"{prefix}_{name}" if prefix else name
+
+
+class Node:
+    """One element position in a shape's trie: a flattened group, a leaf column, a child-list item, or ignored."""
+
+    __slots__ = ("attrs", "children", "column", "convert", "kind", "plan", "prefix", "raw", "target")
+
+    def __init__(self, kind: int, prefix: str) -> None:
+        self.kind = kind
+        self.prefix = prefix  # snake path from the record, for naming undeclared things below this node
+        self.column = ""  # set for leaves
+        self.convert: Converter = to_text
+        self.plan: Plan | None = None
+        self.target: Node | None = None  # ADOPT: the node, in the item's plan, that reads the adopted group
+        self.children: dict[str, Node] = {}  # lowercase tag -> node
+        self.raw: dict[object, Node | None] = {}  # tag as spelled in documents -> node (None: undeclared)
+        self.attrs: dict[str, tuple[str, Converter]] = {}  # lowercase attribute -> (column, converter)
+
+    def group(self, name: str) -> Node:
+        node = self.children.get(name.lower())
+        if node is None:
+            node = self.children[name.lower()] = Node(GROUP, join(self.prefix, snake(name)))
+        return node
+
+    def resolve(self, tag: object) -> Node | None:
+        """Look a document's tag up, caching the spelling (comments and PIs have non-string tags: skipped)."""
+        node = self.children.get(tag.lower()) if isinstance(tag, str) else SKIP_NODE
+        if len(self.raw) < RAW_CACHE_LIMIT:  # plans live for the process: a hostile body must not grow them
+            self.raw[tag] = node
+        return node
+
+
+SKIP_NODE: Final = Node(SKIP, "")
+
+
+class Plan:
+    """A shape compiled for the walk: the trie, the row template and the record's own text/attribute columns."""
+
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape
+        self.name = shape.name
+        self.root = Node(GROUP, "")
+        self.self_text: tuple[str, Converter] | None = None
+        self.self_attrs: dict[str, tuple[str, Converter]] = {}
+        self.declared: frozenset[str] = frozenset(shape.columns)
+        self.lists = tuple(shape.children)
+        for path, (column, kind) in shape.fields.items():
+            self._declare(path, column, kind.convert)
+        for sub in shape.children.values():
+            self._attach(sub)
+        if shape.explode is not None:
+            self._attach(shape.explode)
+            self.lists += (shape.explode.name,)
+        own = [column for column, _ in shape.fields.values()]
+        self.template: Record = dict.fromkeys([LINE_NUMBER] if shape.is_child else [])
+        self.template.update(dict.fromkeys(own))
+        self.template.update(dict.fromkeys(column for column, _ in shape.context.values()))
+
+    def _declare(self, path: str, column: str, convert: Converter) -> None:
+        element, _, attribute = path.partition("@")
+        if element in ("", "."):
+            if attribute:
+                self.self_attrs[attribute.lower()] = (column, convert)
+            else:
+                self.self_text = (column, convert)
+            return
+        parts = element.split("/")
+        node = self.root
+        for part in parts[:-1]:
+            node = node.group(part)
+        leaf = node.group(parts[-1])
+        if attribute:
+            leaf.attrs[attribute.lower()] = (column, convert)
+            return
+        leaf.kind = TEXT_LEAF if convert is to_text else LEAF
+        leaf.column, leaf.convert = column, convert
+
+    def _attach(self, sub: Shape) -> None:
+        node = self.root
+        for part in filter(None, sub.at.split("/")):
+            node = node.group(part)
+        holders = [node] + [node.group(name) for name in sub.containers]
+        for holder in holders[1:]:
+            for name in sub.containers:
+                holder.children[name.lower()] = node.children[name.lower()]
+        item = Node(LIST, "")
+        item.plan = plan_for(sub)
+        for holder in holders:
+            for name in sub.records:
+                holder.children[name.lower()] = item
+        for grandchild in sub.children.values():
+            if grandchild.follows and grandchild.at:
+                first = grandchild.at.split("/")[0].lower()
+                adopt = Node(ADOPT, "")
+                adopt.plan, adopt.column = item.plan, sub.name
+                adopt.target = item.plan.root.children[first]
+                for holder in holders:
+                    holder.children.setdefault(first, adopt)
+
+
+_COMPILED: dict[int, tuple[Shape, Plan]] = {}
+
+
+def plan_for(shape: Shape) -> Plan:
+    """The compiled plan of a shape (compiled once, then cached for the life of the shape)."""
+    cached = _COMPILED.get(id(shape))
+    if cached is None or cached[0] is not shape:
+        cached = _COMPILED[id(shape)] = (shape, Plan(shape))
+    return cached[1]
