@@ -1,0 +1,31 @@
+"""A local Netvisor for tests, the demo and benchmarks: signed XML over HTTP, seeded data, rights, faults.
+
+Use :class:`Emulator` in-process (``httpx.WSGITransport(app=emu.app)``) or :func:`serve` it on loopback.
+It never imports ``netvisor_sync.transport``: it is the ground truth the client is tested against.
+"""
+
+from __future__ import annotations
+
+from netvisor_sync.emulator.app import DEFAULT_STATUS_CODES, EmulatedCompany, Emulator
+from netvisor_sync.emulator.clock import Clock
+from netvisor_sync.emulator.faults import FAULT_KINDS, DroppedConnection, Fault, FaultPlan
+from netvisor_sync.emulator.requestlog import LoggedRequest, RequestLog
+from netvisor_sync.emulator.server import EmulatorServer, serve, serve_forever_cli
+from netvisor_sync.emulator.wsgi import request_url
+
+__all__ = [
+    "DEFAULT_STATUS_CODES",
+    "FAULT_KINDS",
+    "Clock",
+    "DroppedConnection",
+    "EmulatedCompany",
+    "Emulator",
+    "EmulatorServer",
+    "Fault",
+    "FaultPlan",
+    "LoggedRequest",
+    "RequestLog",
+    "request_url",
+    "serve",
+    "serve_forever_cli",
+]

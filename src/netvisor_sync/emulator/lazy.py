@@ -1,0 +1,91 @@
+"""A ``model.Collection`` whose records are computed on demand, with an overlay for changes.
+
+The generator describes a kind of record as ``slots`` consecutive keys from ``base`` and a pure ``make(slot)`` that
+builds the record in a slot (or ``None`` for an empty slot). Nothing is materialised up front, so a company with
+millions of voucher lines costs only what a request reads. Edits, deletions and created records live in a small
+overlay that ``store`` writes under its lock; readers need no lock (single dict operations are atomic in CPython,
+and records are replaced, never mutated in place).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class LazyCollection(Generic[T]):
+    """Records keyed ``base + slot`` computed by ``make``, plus created records with keys above every slot.
+
+    Args:
+        base: key of slot 0.
+        slots: number of generated slots.
+        make: builds the record in a slot, ``None`` when the slot is empty; must be pure.
+        count: number of non-empty slots, so ``len()`` is O(1).
+    """
+
+    def __init__(self, base: int, slots: int, make: Callable[[int], T | None], count: int) -> None:
+        self._base = base
+        self._slots = slots
+        self._make = make
+        self._count = count
+        self._overlay: dict[int, T | None] = {}  # None marks a deleted record
+        self._created: list[int] = []
+
+    def get(self, key: int) -> T | None:
+        if key in self._overlay:
+            return self._overlay[key]
+        return self.generated(key)
+
+    def generated(self, key: int) -> T | None:
+        """The record as generated, ignoring every change; ``None`` outside the slots or for an empty slot."""
+        slot = key - self._base
+        return self._make(slot) if 0 <= slot < self._slots else None
+
+    def __iter__(self) -> Iterator[T]:
+        return self.iter_from(self._base - 1)
+
+    def iter_from(self, above_key: int) -> Iterator[T]:
+        overlay, make, base = self._overlay, self._make, self._base
+        for slot in range(max(0, above_key - base + 1), self._slots):
+            key = base + slot
+            if key in overlay:
+                changed = overlay[key]
+                if changed is not None:
+                    yield changed
+                continue
+            record = make(slot)
+            if record is not None:
+                yield record
+        for key in list(self._created):
+            if key > above_key:
+                created = overlay.get(key)
+                if created is not None:
+                    yield created
+
+    def __len__(self) -> int:
+        return self._count
+
+    def next_key(self) -> int:
+        """The key a newly created record gets: above every generated and created key."""
+        return (self._created[-1] if self._created else self._base + self._slots - 1) + 1
+
+    def changed_keys(self) -> list[int]:
+        """Keys with an edit, deletion or creation in the overlay, ascending."""
+        return sorted(self._overlay)
+
+    def replace(self, key: int, record: T) -> None:
+        """Store a new version of an existing record (the caller holds the store lock)."""
+        self._overlay[key] = record
+
+    def add(self, key: int, record: T) -> None:
+        """Store a created record under ``key`` (from :meth:`next_key`)."""
+        self._overlay[key] = record
+        self._created.append(key)
+        self._count += 1
+
+    def remove(self, key: int) -> None:
+        """Delete an existing record."""
+        self._overlay[key] = None
+        self._count -= 1

@@ -1,0 +1,137 @@
+"""Records -> Netvisor XML: escaping, number and date formats, streaming in chunks, quirk spellings and speed."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from lxml import etree
+from tests.emulator.fake_company import HOSTILE, NOW, fake_company, sales_document, voucher
+from tests.emulator.resource_calls import BASE_URL, call
+
+from netvisor_sync.emulator import render, render_ledger
+from netvisor_sync.emulator.render import FIXTURE_ERA_QUIRKS, Context, Quirks
+
+CTX = Context(base_url=BASE_URL)
+
+
+@given(st.text())
+def test_escaped_text_round_trips_through_an_xml_parser(text: str) -> None:
+    cleaned = "".join(ch for ch in text if ch in "\t\n" or (" " <= ch <= "\ud7ff") or ("\ue000" <= ch <= "\ufffd"))
+    cleaned = cleaned.replace("\r", "")
+    element = etree.fromstring(f'<a b="{render.attr(cleaned)}">{render.esc(cleaned)}</a>'.encode())
+    assert (element.text or "") == cleaned
+    assert element.get("b") == cleaned.replace("\n", " ").replace("\t", " ")
+
+
+def test_hostile_names_survive_a_whole_document() -> None:
+    answer = call(fake_company(), "customerlist")
+    assert answer.payload[0].findtext("Name") == HOSTILE
+    assert b"&amp;" in answer.body
+    assert b"&lt;Ab&gt;" in answer.body
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "text"),
+    [
+        (Decimal("1.96"), 12, "1,960000000000"),
+        (Decimal("-17.18"), 2, "-17,18"),
+        (Decimal("6.9"), 4, "6,9000"),
+        (Decimal("25.50"), None, "25,5"),
+        (Decimal("22.000"), None, "22"),
+        (Decimal("100"), None, "100"),
+        (Decimal("0"), 2, "0,00"),
+        (Decimal("-0.00"), 2, "0,00"),
+        (Decimal("0.5478"), 2, "0,5478"),  # never rounded away
+        (Decimal("1E+2"), 2, "100,00"),
+        (Decimal("1E+2"), None, "100"),
+        (None, 2, ""),
+    ],
+)
+def test_decimal_comma(value: Decimal | None, places: int | None, text: str) -> None:
+    assert render.comma(value, places) == text
+
+
+def test_dates_and_times() -> None:
+    assert render.finnish_date(date(2023, 1, 5)) == "5.1.2023"
+    assert render.finnish_time(datetime(2021, 10, 7, 4, 5, 6)) == "7.10.2021 4:05:06"
+    assert render.unpadded_date(date(2017, 1, 1)) == "2017-1-1"
+    assert render.ansi_el("D", date(2025, 1, 2)) == '<D format="ansi">2025-01-02</D>'
+    assert render.ansi_el("D", None) == '<D format="ansi" />'
+    assert render.el("X", "") == "<X />"
+    assert render.el("X", 0) == "<X>0</X>"
+
+
+def test_sales_invoice_amount_uses_a_dot_and_lines_a_comma() -> None:
+    fragment = render.sales_item(sales_document(0, "invoice"), CTX, credited=False)
+    element = etree.fromstring(fragment.encode())
+    assert element.findtext("SalesInvoiceAmount") == "8.66"
+    assert element.findtext("InvoiceLines/InvoiceLine/SalesInvoiceProductLine/SalesInvoiceProductLineSum") == "8,66"
+
+
+def test_list_reply_streams_chunks_of_500_records_and_counts_rows() -> None:
+    reply = render.list_reply(NOW, "Things", (f"<Thing>{i}</Thing>\n" for i in range(1234)))
+    chunks = iter(reply.chunks)
+    first = next(chunks)
+    assert reply.rows == 500
+    assert first.count(b"<Thing>") == 500
+    rest = list(chunks)
+    assert len(rest) == 2
+    assert reply.rows == 1234
+    document = etree.fromstring(first + b"".join(rest))
+    assert len(document.find("Things")) == 1234
+
+
+def test_empty_list_is_self_closing() -> None:
+    reply = render.list_reply(NOW, "ProductList", iter(()))
+    body = b"".join(reply.chunks)
+    assert b"<ProductList />" in body
+    assert reply.rows == 0
+    assert etree.fromstring(body).find("ProductList") is not None
+
+
+def test_single_reply_not_found_is_an_empty_element() -> None:
+    reply = render.single_reply(NOW, "SalesInvoice", None)
+    assert b"<SalesInvoice />" in b"".join(reply.chunks)
+    assert reply.rows == 0
+
+
+def test_quirk_spellings() -> None:
+    company = fake_company()
+    default = call(company, "salesinvoicelist").payload[0]
+    assert default.find("InvoiceDate") is not None
+    old = call(company, "salesinvoicelist", quirks=FIXTURE_ERA_QUIRKS).payload[0]
+    assert old.find("Invoicedate") is not None
+    assert old.find("InvoiceDate") is None
+    line = call(company, "getsalesinvoice", {"netvisorkey": "1001"}, quirks=FIXTURE_ERA_QUIRKS).payload.find(
+        "InvoiceLines/InvoiceLine/SalesInvoiceProductLine"
+    )
+    assert line.find("productidentifier") is not None
+    lower = Quirks(voucher_status_attribute="status", voucher_uri_element="VoucherNetvisorUri")
+    fragment = etree.fromstring(render_ledger.voucher_item(voucher(0), Context(BASE_URL, quirks=lower), []).encode())
+    assert fragment.get("status") == "valid"
+    assert fragment.find("VoucherNetvisorUri") is not None
+
+
+def test_render_speed_is_at_least_50k_rows_per_second() -> None:
+    """The ``large`` profile streams long lists; rendering must not be the bottleneck.
+
+    Measured in CPU time of this process (best of three), so a busy test machine does not make it flaky.
+    """
+    invoices = [sales_document(i, "invoice") for i in range(200)] * 100  # 20,000 rows
+    best = 0.0
+    for _ in range(3):
+        started = time.process_time()
+        reply = render.list_reply(
+            NOW,
+            "SalesInvoiceList",
+            (render.sales_list_item(d, CTX, private_comment=False, currency_sums=False) for d in invoices),
+        )
+        size = sum(len(chunk) for chunk in reply.chunks)
+        best = max(best, len(invoices) / max(time.process_time() - started, 1e-9))
+    assert size > 0
+    assert best >= 50_000, f"{best:,.0f} rows/s"
