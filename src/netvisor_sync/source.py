@@ -1,0 +1,412 @@
+"""The dlt source: one merge resource per catalog entry, yielding typed Arrow tables. Knows no XML and no HTTP.
+
+Use :func:`netvisor_source` in your own dlt pipeline; it is configured the dlt way (``[sources.netvisor]`` in
+``.dlt/secrets.toml``/``config.toml`` or ``SOURCES__NETVISOR__…``; per pipeline:
+``[<pipeline_name>.sources.netvisor]``)::
+
+    pipeline = dlt.pipeline("netvisor", destination="duckdb", dataset_name="netvisor_data")
+    pipeline.run(netvisor_source(tables=["vouchers"]), loader_file_format="parquet")
+
+(parquet keeps DuckDB off dlt's slow ``insert_values`` path; set ``normalize.parquet_normalizer.add_dlt_load_id``
+if you want ``_dlt_load_id`` on the rows.)
+
+``netvisor_sync.sync.run_sync`` runs the same resources for many companies, one pipeline each.
+
+How the warehouse stays exact:
+
+* **Keys.** Every row carries ``organisation_id``; primary keys are (``organisation_id``, entity key), so companies
+  can share tables. Every table is ``merge`` (delete-insert).
+* **Lines** (``sales_invoice_lines``, ``voucher_lines``, ...) are tables of their own with the parent key column
+  (``sales_invoice_key``) and a 1-based position; their ``merge_key`` is (``organisation_id``, parent key), so the
+  lines of every changed document replace the old ones exactly (5 -> 3 lines leaves 3). A document that now has no
+  lines, or is deleted, sends one marker row (position 0, ``_deleted``) that removes all its lines.
+* **Deletes** become rows with the ``hard_delete`` column ``_deleted``: ``deleted*.nv`` feeds, vouchers whose status
+  is invalidated/deleted, and, with ``reconcile=True``, keys missing from a full key listing of customers, vendors
+  and products (the keys loaded so far are kept in the resource state).
+* **Reference tables** (accounts, periods, voucher types, dimensions, payment terms, balances) are re-read every
+  run and replace the company's rows: ``merge_key`` = ``organisation_id`` plus one marker row, so even an emptied
+  list clears them without touching other companies.
+* **State.** ``resource_state()[organisation_id]`` holds ``cursor``, ``max_key`` (key-paged feeds without a change
+  filter) and ``keys`` (reconcilable tables). The cursor is the window end of the last run in Netvisor's local time
+  (naive Europe/Helsinki): the server's ``ResponseStatus/TimeStamp`` of the run's first answer when the fetch
+  reports it, else this machine's clock read before the first call (it must be NTP-synced anyway: Netvisor's MAC
+  check rejects skewed clocks), or an injected clock. The next run asks for changes since ``cursor - lookback``
+  (default one day), so clock skew and late commits are re-read, and merge makes the overlap harmless. dlt commits
+  state with the load package and ``sync.run_sync`` aborts a failed package (restoring the previous state), so a
+  failed load never moves the cursor.
+* **Failures.** A resource Netvisor refuses (``SERVICE_ACCESS_ERROR``) is skipped for that company, reported with
+  the fix, and its state is left alone; other Netvisor errors of one resource are reported the same way
+  (``ok=False``), while authentication and transport failures stop the company.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dlt
+from dlt.extract.resource import DltResource
+
+from netvisor_sync import columns as column_types
+from netvisor_sync.arrow import BIGINT, BOOL, TEXT, ColumnType, dlt_columns, to_table
+from netvisor_sync.auth import Credentials
+from netvisor_sync.catalog import Child, Entry, select_entries
+from netvisor_sync.config import validate_settings
+from netvisor_sync.errors import (
+    RIGHTS_FIX,
+    AuthenticationFailed,
+    NetvisorError,
+    ResponseError,
+    ServiceAccessError,
+)
+from netvisor_sync.fetch import Batch, Fetch, Key, Page, Window, read_entry
+from netvisor_sync.options import HARD_DELETE, ORGANISATION, Options, as_list, make_options
+from netvisor_sync.parse import iter_records
+from netvisor_sync.report import ProgressEvent, RunReport, Skipped
+from netvisor_sync.transport import NetvisorClient
+
+DEFAULT_BASE_URL = "https://integration.netvisor.fi"
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+@dataclass
+class CompanyReader:
+    """One company: its organisation id and how to call Netvisor for it (a fetch per table, for progress)."""
+
+    organisation_id: str
+    fetch_for: Any  # Callable[[str], Fetch]: table -> fetch; Any keeps dlt's config injection away from it
+    client: Any = None  # the NetvisorClient behind fetch_for, if any: its stats count the calls
+
+
+@dataclass
+class Plan:
+    """Everything a source run needs; built by :func:`netvisor_source` or by ``sync.run_sync``."""
+
+    entries: list[Entry]
+    companies: list[CompanyReader]
+    options: Options = field(default_factory=Options)
+    report: RunReport = field(default_factory=RunReport)
+    clock: Any = None  # Callable[[], datetime]: Netvisor's local now (naive); this machine's clock by default
+
+    def resources(self) -> list[DltResource]:
+        return [entry_resource(entry, self) for entry in self.entries]
+
+    def now(self) -> datetime:
+        """Netvisor's local time now (naive Europe/Helsinki): the injected clock, else this machine's clock."""
+        if self.clock is not None:
+            now: datetime = self.clock()
+            return now
+        return datetime.now(HELSINKI).replace(tzinfo=None, microsecond=0)
+
+
+@dlt.source(name="netvisor", section="netvisor", max_table_nesting=0)
+def netvisor_source(  # noqa: PLR0917 - dlt fills source arguments by name from config
+    organisation_id: Any = dlt.config.value,
+    customer_id: str = dlt.secrets.value,
+    customer_key: str = dlt.secrets.value,
+    partner_id: str = dlt.secrets.value,
+    partner_key: str = dlt.secrets.value,
+    sender: str = "netvisor-sync",
+    base_url: str = DEFAULT_BASE_URL,
+    language: str = "EN",
+    mac_algorithm: str = "HMACSHA256",
+    start_date: Any = None,
+    lookback: Any = None,
+    tables: Any = None,
+    exclude_columns: Any = None,
+    reconcile: bool = False,
+    schema_contract: Any = "evolve",
+    companies: Any = None,
+    http_transport: Any = None,
+) -> list[DltResource]:
+    """Netvisor accounting data for one or several companies, as a dlt source named ``netvisor``.
+
+    Args:
+        organisation_id: the company's business id (``1234567-8``), or a list of them.
+        customer_id: the integration user's customer id (Netvisor: Company menu → API identifiers).
+        customer_key: its key (a secret).
+        partner_id: the software partner's id.
+        partner_key: the partner key (a secret).
+        sender: the ``X-Netvisor-Authentication-Sender`` name.
+        base_url: ``https://integration.netvisor.fi`` (production) or ``https://isvapi.netvisor.fi`` (partner test).
+        language: FI, EN or SE; EN keeps status texts stable.
+        mac_algorithm: HMACSHA256 (default), SHA256 or MD5.
+        start_date: ledger start date (``yyyy-MM-dd``): history before it is not loaded; the first sync backfills
+            from it in monthly windows.
+        lookback: overlap of incremental reads: hours as a number, or ``"36h"``/``"2d"`` (default one day).
+        tables: tables to load (default all); unknown names raise ConfigError listing the valid ones.
+        exclude_columns: columns never loaded: ``"phone"`` (every table) or ``"customers.email"``.
+        reconcile: also list all keys of customers, vendors and products and delete the ones Netvisor no longer has.
+        schema_contract: dlt schema contract for every table: ``"evolve"`` (default) or ``"freeze"``/a dict.
+        companies: per-company overrides ``{"<business id>": {"customer_id": ..., "customer_key": ...}}``.
+        http_transport: an ``httpx`` transport to send through (tests: ``httpx.WSGITransport(app=emulator.app)``).
+
+    Raises:
+        ConfigError: a setting is missing or malformed; the message names it and where to set it.
+    """
+    raw = {
+        "organisation_id": organisation_id,
+        "customer_id": customer_id,
+        "customer_key": customer_key,
+        "partner_id": partner_id,
+        "partner_key": partner_key,
+        "sender": sender,
+        "base_url": base_url,
+        "language": language,
+        "mac_algorithm": mac_algorithm,
+        "start_date": start_date,
+        "companies": companies,
+    }
+    entries = select_entries(as_list(tables, "tables"))
+    given = {name: value for name, value in raw.items() if value is not None}
+    settings = validate_settings(given, allow_plain_http=http_transport is not None)
+    options = make_options(
+        start_date=settings.start_date,
+        lookback=lookback,
+        exclude_columns=exclude_columns,
+        reconcile=reconcile,
+        schema_contract=schema_contract,
+    )
+    readers = [client_reader(c, settings.base_url, http_transport) for c in settings.companies]
+    return Plan(entries, readers, options).resources()
+
+
+@dlt.source(name="netvisor", section="netvisor", max_table_nesting=0)
+def planned_source(plan: Any) -> list[DltResource]:
+    """The same source from a ready :class:`Plan` (``sync.run_sync`` builds clients and reports itself)."""
+    resources: list[DltResource] = plan.resources()
+    return resources
+
+
+def client_reader(
+    credentials: Credentials, base_url: str, http_transport: Any = None, report: RunReport | None = None
+) -> CompanyReader:
+    """A :class:`CompanyReader` over a new :class:`~netvisor_sync.transport.NetvisorClient` (``.client``)."""
+    client = NetvisorClient(credentials, base_url=base_url, transport=http_transport)
+    return CompanyReader(credentials.organisation_id, lambda table: client_fetch(client, table, report), client)
+
+
+def client_fetch(client: Any, table: str, report: RunReport | None) -> Fetch:
+    """A :data:`~netvisor_sync.fetch.Fetch` over a Netvisor client and the parser, emitting progress per call."""
+    organisation_id = client.credentials.organisation_id
+
+    def fetch(resource: str, params: Mapping[str, str]) -> Page:
+        response = client.get(resource, params)
+        return Page(_counted(iter_records(resource, response.body), resource), response.headers)
+
+    def _counted(records: Iterator[dict[str, Any]], resource: str) -> Iterator[dict[str, Any]]:
+        count = 0
+        for record in records:
+            count += 1
+            yield record
+        if report is not None:
+            report.emit(ProgressEvent("page", organisation_id, table, resource, count))
+
+    return fetch
+
+
+# --------------------------------------------------------------------------------------------------- the resource
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One destination table of an entry: its declared column types and its dlt hints."""
+
+    name: str
+    key: tuple[str, ...]
+    merge_key: tuple[str, ...]
+    types: dict[str, ColumnType]
+    child: Child | None = None
+
+    def hints(self, options: Options) -> dict[str, Any]:
+        types = {name: kind for name, kind in self.types.items() if not options.excluded(self.name, name)}
+        extra: dict[str, dict[str, Any]] = {name: {"primary_key": True, "nullable": False} for name in self.key}
+        extra[HARD_DELETE] = {"data_type": "bool", "hard_delete": True, "nullable": True}
+        for name in self.merge_key:
+            extra.setdefault(name, {})["merge_key"] = True
+        return {
+            "table_name": self.name,
+            "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
+            "primary_key": list(self.key),
+            "merge_key": list(self.merge_key) or None,
+            "columns": dlt_columns(types, extra),
+            "schema_contract": options.schema_contract,
+        }
+
+
+def table_specs(entry: Entry) -> list[TableSpec]:
+    """The entry's own table and its child tables, keyed and typed."""
+    declared = column_types.declared_types(entry)
+    replace_company = (ORGANISATION,) if entry.full_refresh else ()
+    parent_types = {ORGANISATION: TEXT, **declared.get(entry.table, {})}
+    for name in entry.key:
+        parent_types.setdefault(name, BIGINT)
+    specs = [TableSpec(entry.table, (ORGANISATION, *entry.key), replace_company, parent_types)]
+    for child in entry.children:
+        types = {ORGANISATION: TEXT, child.parent_key: BIGINT, child.position: BIGINT, **declared.get(child.table, {})}
+        merge_key = replace_company or (ORGANISATION, child.parent_key)
+        specs.append(TableSpec(child.table, (ORGANISATION, child.parent_key, child.position), merge_key, types, child))
+    return specs
+
+
+def entry_resource(entry: Entry, plan: Plan) -> DltResource:
+    """The dlt resource for one catalog entry over every company of ``plan``.
+
+    Every table (the entry's own included) gets its hints as a table variant, so child tables do not inherit the
+    parent's columns.
+    """
+    specs = table_specs(entry)
+
+    def read() -> Iterator[Any]:
+        state = dlt.current.resource_state(entry.table)
+        for company in plan.companies:
+            yield from _company_tables(entry, specs, company, state, plan)
+
+    read.__name__ = entry.table
+    resource = dlt.resource(
+        read,
+        name=entry.table,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        schema_contract=plan.options.schema_contract,
+    )
+    for spec in specs:
+        resource.apply_hints(create_table_variant=True, **spec.hints(plan.options))
+    return resource
+
+
+def _company_tables(
+    entry: Entry, specs: list[TableSpec], company: CompanyReader, state: dict[str, Any], plan: Plan
+) -> Iterator[Any]:
+    org, options, report = company.organisation_id, plan.options, plan.report
+    company_state: dict[str, Any] = state.setdefault(org, {})
+    if options.full_refresh:
+        company_state.clear()
+    started = plan.now()
+    window = _window(entry, company_state, plan, started)
+    upserted, deleted, lines = 0, 0, Counter[str]()
+    keys: set[Key] | None = {tuple(k) for k in company_state.get("keys", [])} if entry.reconcilable else None
+    try:
+        for number, batch in enumerate(read_entry(entry, company.fetch_for(entry.table), window)):
+            upserted += len(batch.rows)
+            deleted += len(batch.deleted)
+            for child in entry.children:
+                lines[child.table] += sum(len(row.get(child.field) or []) for row in batch.rows)
+            if entry.full_refresh and number == 0:
+                # replace the company's rows only once Netvisor answered: a refused resource keeps the old ones
+                batch.deleted.insert(0, _marker_key(specs[0]))
+            if keys is not None:
+                keys.update(tuple(row.get(c) for c in entry.key) for row in batch.rows)
+                keys.difference_update(batch.deleted)
+            yield from _tables(entry, specs, org, batch, options)
+        if keys is not None and window.listed is not None:
+            gone = sorted(keys - window.listed)
+            deleted += len(gone)
+            keys &= window.listed
+            yield from _tables(entry, specs, org, Batch(entry.resource, deleted=gone), options)
+    except ServiceAccessError as error:
+        resource = error.resource or entry.resource
+        fix = RIGHTS_FIX.format(resource=f"{resource}.nv")
+        report.skip(Skipped(org, entry.table, resource, f"SERVICE_ACCESS_ERROR: {error.text}", fix))
+        return
+    except (NetvisorError, ResponseError) as error:
+        if isinstance(error, AuthenticationFailed):
+            raise
+        report.error(f"{org} {entry.table}: {error}")
+        report.emit(ProgressEvent("failed", org, entry.table, entry.resource, 0, str(error)))
+        return
+    for warning in window.warnings:
+        report.warn(f"{org}: {warning}")
+    _advance(entry, company_state, window, started, keys)
+    report.count(org, entry.table, upserted, deleted)
+    for table, count in lines.items():
+        report.count(org, table, count, 0)
+    report.emit(ProgressEvent("table_done", org, entry.table, entry.resource, upserted + deleted))
+
+
+def _advance(
+    entry: Entry, company_state: dict[str, Any], window: Window, started: datetime, keys: set[Key] | None
+) -> None:
+    """Record what this run read; dlt saves it with the load package (so only a successful load keeps it)."""
+    company_state["cursor"] = (window.end or started).isoformat()
+    if window.max_key is not None and entry.change_filter == "above_key":
+        company_state["max_key"] = max(window.max_key, company_state.get("max_key") or 0)
+    if keys is not None:
+        company_state["keys"] = [list(key) for key in sorted(keys, key=repr)]
+
+
+def _window(entry: Entry, company_state: Mapping[str, Any], plan: Plan, now: datetime) -> Window:
+    cursor = company_state.get("cursor")
+    since = datetime.fromisoformat(cursor) - plan.options.lookback if cursor and not entry.full_refresh else None
+    above_key = company_state.get("max_key") if entry.change_filter == "above_key" else None
+    return Window(
+        today=now.date(),
+        since=since,
+        start_date=plan.options.start_date,
+        above_key=above_key if since is not None else None,
+        reconcile=plan.options.reconcile,
+    )
+
+
+def _marker_key(spec: TableSpec) -> Key:
+    """A key no real row has, for the marker row that makes a full-refresh table replace the company's rows."""
+    return tuple(_placeholder(spec.types.get(name, BIGINT)) for name in spec.key[1:])
+
+
+def _placeholder(column_type: ColumnType) -> Any:
+    if column_type.kind == "date":
+        return date(1, 1, 1)
+    if column_type.kind == "timestamp":
+        return datetime(1, 1, 1)
+    if column_type.kind == "text":
+        return ""
+    return 0
+
+
+def _tables(entry: Entry, specs: list[TableSpec], org: str, batch: Batch, options: Options) -> Iterator[Any]:
+    """One batch -> an Arrow table per destination table (parent rows, line rows, delete markers)."""
+    parent, children = specs[0], specs[1:]
+    child_fields = {spec.child.field for spec in children if spec.child}
+    parent_rows: list[dict[str, Any]] = []
+    child_rows: dict[str, list[dict[str, Any]]] = {spec.name: [] for spec in children}
+    for row in batch.rows:
+        parent_rows.append({ORGANISATION: org, **{k: v for k, v in row.items() if k not in child_fields}})
+        for spec in children:
+            assert spec.child is not None
+            items = row.get(spec.child.field) or []
+            key = row.get(entry.key[0])
+            child_rows[spec.name].extend(
+                {ORGANISATION: org, spec.child.parent_key: key, spec.child.position: number, **item}
+                for number, item in enumerate(items, start=1)
+            )
+            if not items and not entry.full_refresh:
+                child_rows[spec.name].append(_line_marker(spec, org, key))
+    for key in batch.deleted:
+        parent_rows.append({ORGANISATION: org, **dict(zip(entry.key, key, strict=True)), HARD_DELETE: True})
+        for spec in children:
+            child_key = key[0] if not entry.full_refresh else 0
+            child_rows[spec.name].append(_line_marker(spec, org, child_key))
+    yield from _arrow(parent, parent_rows, options)
+    for spec in children:
+        yield from _arrow(spec, child_rows[spec.name], options)
+
+
+def _line_marker(spec: TableSpec, org: str, parent_key: Any) -> dict[str, Any]:
+    assert spec.child is not None
+    return {ORGANISATION: org, spec.child.parent_key: parent_key, spec.child.position: 0, HARD_DELETE: True}
+
+
+def _arrow(spec: TableSpec, rows: Sequence[dict[str, Any]], options: Options) -> Iterator[Any]:
+    """Rows -> one Arrow table with every declared column (minus exclusions), routed to ``spec``'s table."""
+    if not rows:
+        return
+    dropped = options.excluded_from(spec.name)
+    types = {name: kind for name, kind in spec.types.items() if name not in dropped}
+    types[HARD_DELETE] = BOOL
+    if dropped:  # dropped before Arrow: an excluded value never reaches dlt
+        rows = [{k: v for k, v in row.items() if k not in dropped} for row in rows]
+    table, _ = to_table(rows, types, complete=True, not_null=spec.key)
+    yield dlt.mark.with_table_name(table, spec.name)

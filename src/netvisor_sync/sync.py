@@ -1,0 +1,373 @@
+"""Run a sync over one or many companies: pipelines, workers, the destination lock, and the summary.
+
+Design (why it is built this way):
+
+* **One dlt pipeline per company**, ``netvisor_<business id>`` (``-`` -> ``_``), all writing the same dataset and
+  tables (rows carry ``organisation_id``). State, cursors and load packages are per company, so companies never
+  share a cursor, and per-company keys can live under ``[netvisor_<id>.sources.netvisor]``.
+* **Parallel across companies, serial within one.** ``workers`` threads each take a company and run extract (all
+  of that company's Netvisor calls, one resource after another in one thread; the transport also holds a lock per
+  organisation) and normalize. Only ``load`` (and the state restore before extract) runs under one process-wide
+  lock: DuckDB is a single-writer file, and serial loads mean companies never share the staging dataset at the
+  same time (dlt#4297). Netvisor calls, the slow part, overlap freely across companies.
+* **Cursors move only with a successful load.** dlt writes the new state into the load package. If the load fails,
+  the company's pending package and local working state are dropped, and the next run restores the state from the
+  destination (``sync_destination``), i.e. the cursor of the last load that did succeed, and re-reads.
+* **Parquet everywhere**: the source yields Arrow tables; ``loader_file_format="parquet"`` keeps DuckDB off the
+  ``insert_values`` path; ``_dlt_load_id`` is added to Arrow rows (``normalize.parquet_normalizer.add_dlt_load_id``).
+* **full_refresh** drops the company's state and deletes its rows from the selected tables (before its load, under
+  the lock), then reloads everything.
+
+Use :func:`run_sync` from code and the CLI; :func:`status` reads the last runs and cursors back.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.common.pipeline import get_dlt_pipelines_dir
+from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+from netvisor_sync.auth import Credentials
+from netvisor_sync.catalog import select_entries
+from netvisor_sync.config import load_settings
+from netvisor_sync.errors import ConfigError, NetvisorSyncError
+from netvisor_sync.options import ORGANISATION, make_options
+from netvisor_sync.report import Progress, ProgressEvent, RunReport, Skipped
+from netvisor_sync.source import CompanyReader, Plan, client_reader, planned_source
+
+DEFAULT_DUCKDB_FILE = "netvisor.duckdb"
+#: not ``netvisor``: DuckDB names the catalog after the file, and a catalog named like the dataset makes every
+#: ``netvisor.<table>`` reference ambiguous (Binder Error), for dlt and for users alike
+DEFAULT_DATASET = "netvisor_data"
+DEFAULT_WORKERS = 4
+PIPELINE_PREFIX = "netvisor"
+
+_LOAD_LOCK = threading.RLock()
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CompanySummary:
+    """One company's run: rows per table, Netvisor calls per resource, what was skipped and what failed."""
+
+    organisation_id: str
+    pipeline_name: str
+    rows: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+    loaded: dict[str, int] = field(default_factory=dict)
+    calls: dict[str, int] = field(default_factory=dict)
+    retries: int = 0
+    seconds: float = 0.0
+    skipped: list[Skipped] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    load_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.skipped
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+
+@dataclass
+class SyncSummary:
+    """What one :func:`run_sync` did, per company; ``ok`` is False if anything was skipped or failed.
+
+    Per company: ``rows`` rows read and upserted per table (lines tables included), ``deleted`` rows deleted per
+    table, ``loaded`` what dlt wrote per table (delete markers included), ``calls`` successful Netvisor calls per
+    resource, ``retries`` attempts after the first.
+    """
+
+    destination: str
+    dataset_name: str
+    companies: list[CompanySummary] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(company.ok for company in self.companies)
+
+    @property
+    def skipped(self) -> list[Skipped]:
+        return [item for company in self.companies for item in company.skipped]
+
+    @property
+    def errors(self) -> list[str]:
+        return [item for company in self.companies for item in company.errors]
+
+    @property
+    def calls(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for company in self.companies:
+            for resource, count in company.calls.items():
+                total[resource] = total.get(resource, 0) + count
+        return total
+
+    def rows_by_table(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for company in self.companies:
+            for table, count in company.rows.items():
+                total[table] = total.get(table, 0) + count
+        return total
+
+    def company(self, organisation_id: str) -> CompanySummary:
+        return next(c for c in self.companies if c.organisation_id == organisation_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (for ``--json`` output and logs): every field plus the ``ok`` flags."""
+        data = asdict(self)
+        data["ok"] = self.ok
+        for company, summary in zip(data["companies"], self.companies, strict=True):
+            company["ok"] = summary.ok
+        return data
+
+
+def pipeline_name(organisation_id: str, prefix: str = PIPELINE_PREFIX) -> str:
+    """``netvisor_1234567_8``: the dlt pipeline (and secrets section) of one company."""
+    return f"{prefix}_{re.sub(r'[^0-9A-Za-z]+', '_', organisation_id).strip('_').lower()}"
+
+
+def run_sync(
+    companies: Sequence[Credentials] | None = None,
+    *,
+    base_url: str | None = None,
+    destination: Any = "duckdb",
+    dataset_name: str = DEFAULT_DATASET,
+    tables: Sequence[str] | None = None,
+    exclude_columns: Sequence[str] = (),
+    start_date: date | str | None = None,
+    lookback: Any = None,
+    full_refresh: bool = False,
+    reconcile: bool = False,
+    workers: int = DEFAULT_WORKERS,
+    progress: Progress | None = None,
+    pipelines_dir: str | Path | None = None,
+    schema_contract: Any = "evolve",
+    http_transport: Any = None,
+    clock: Callable[[], datetime] | None = None,
+) -> SyncSummary:
+    """Sync every company into one dataset, companies in parallel, and say what happened.
+
+    Args:
+        companies: one :class:`~netvisor_sync.auth.Credentials` per company; default: read ``[sources.netvisor]``
+            with :func:`netvisor_sync.config.load_settings` (which also gives ``base_url`` and ``start_date``).
+        base_url: Netvisor host; default the settings' (production).
+        destination: ``"duckdb"`` (file ``netvisor.duckdb`` in the working directory), a ``.duckdb`` path, a
+            ``postgresql://`` URL, any dlt destination name (credentials from dlt config) or a dlt destination.
+        dataset_name: schema/dataset to write.
+        tables: tables to load (default all); child tables select their parent.
+        exclude_columns: ``"column"`` or ``"table.column"``; those columns never land.
+        start_date: ledger start date; bounds history and drives the first sync's backfill windows.
+        lookback: incremental overlap (hours, ``"36h"``, ``"2d"``; default one day).
+        full_refresh: forget the companies' state and reload their rows from scratch.
+        reconcile: list all keys of customers, vendors and products and delete those Netvisor no longer has.
+        workers: companies synced at the same time.
+        progress: called with a :class:`~netvisor_sync.report.ProgressEvent` per call, table and company.
+        pipelines_dir: where dlt keeps pipeline working state (default dlt's, ``~/.dlt/pipelines``).
+        schema_contract: ``"evolve"`` (default), ``"freeze"`` or a dlt contract dict.
+        http_transport: an ``httpx`` transport for every client (tests: the emulator's WSGI app).
+        clock: Netvisor's local time now (naive Europe/Helsinki) for cursors and delete-feed windows; this machine's
+            clock by default (tests pass the emulator's clock so they can move time forward).
+
+    Raises:
+        ConfigError: bad settings, tables or options (nothing was called yet).
+    """
+    started = time.monotonic()
+    if companies is None:
+        settings = load_settings({"start_date": start_date} if start_date else None)
+        companies, base_url, start_date = settings.companies, base_url or settings.base_url, settings.start_date
+    if not companies:
+        raise ConfigError("no company to sync: set organisation_id in [sources.netvisor] (a business id or a list)")
+    if workers < 1:
+        raise ConfigError(f"workers must be at least 1, not {workers}")
+    entries = select_entries(list(tables) if tables else None)
+    options = make_options(
+        start_date=start_date,
+        lookback=lookback,
+        exclude_columns=list(exclude_columns),
+        reconcile=reconcile,
+        full_refresh=full_refresh,
+        schema_contract=schema_contract,
+    )
+    dest, label = resolve_destination(destination)
+    _check_duckdb_name(DEFAULT_DUCKDB_FILE if destination == "duckdb" else destination, dataset_name)
+    _enable_load_ids()
+    summary = SyncSummary(destination=label, dataset_name=dataset_name)
+
+    def one(credentials: Credentials) -> CompanySummary:
+        report = RunReport(progress=progress)
+        reader = client_reader(credentials, base_url or "https://integration.netvisor.fi", http_transport, report)
+        plan = Plan(entries, [reader], options, report, clock)
+        try:
+            return _sync_company(plan, reader, dest, dataset_name, pipelines_dir)
+        finally:
+            reader.client.close()
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(companies)), thread_name_prefix="netvisor") as pool:
+        summary.companies = list(pool.map(one, companies))
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _sync_company(
+    plan: Plan, reader: CompanyReader, destination: Any, dataset_name: str, pipelines_dir: str | Path | None
+) -> CompanySummary:
+    org = reader.organisation_id
+    name = pipeline_name(org)
+    result = CompanySummary(org, name)
+    started = time.monotonic()
+    plan.report.emit(ProgressEvent("company_started", org))
+    where: dict[str, Any] = {"pipelines_dir": str(pipelines_dir)} if pipelines_dir else {}
+    pipeline = dlt.pipeline(pipeline_name=name, destination=destination, dataset_name=dataset_name, **where)
+    try:
+        with _LOAD_LOCK:
+            pipeline.sync_destination()
+        pipeline.extract(planned_source(plan), loader_file_format="parquet")
+        normalized = pipeline.normalize()
+        plan.report.emit(ProgressEvent("loading", org))
+        with _LOAD_LOCK:
+            if plan.options.full_refresh:
+                _delete_company_rows(pipeline, org, [t for e in plan.entries for t in e.tables])
+            load_info = pipeline.load()
+        result.loaded = dict(normalized.row_counts) if normalized is not None else {}
+        result.load_id = load_info.loads_ids[-1] if load_info.loads_ids else None
+    except Exception as error:  # any failure of one company is reported; the others go on
+        result.errors.append(f"{org}: {_describe(error)}")
+        plan.report.emit(ProgressEvent("failed", org, message=_describe(error)))
+    if result.errors:
+        _forget_unloaded(pipeline)
+    report = plan.report
+    result.rows = {table: count for (_, table), count in report.rows.items()}
+    result.deleted = {table: count for (_, table), count in report.deleted.items() if count}
+    result.skipped = list(report.skipped)
+    result.errors[:0] = report.errors
+    result.warnings = list(report.warnings)
+    stats = reader.client.stats.by_resource
+    result.calls = {resource: s.calls for resource, s in stats.items()}
+    result.retries = sum(s.retries for s in stats.values())
+    result.seconds = time.monotonic() - started
+    plan.report.emit(ProgressEvent("company_done", org, rows=sum(result.rows.values())))
+    return result
+
+
+def _forget_unloaded(pipeline: Any) -> None:
+    """After a failed run: abort the pending package, which restores the local state to before it (dlt 1.30+).
+
+    If even that fails, the local working state is dropped; the next run restores it from the destination.
+    """
+    with _LOAD_LOCK:
+        try:
+            pipeline.abort_packages()
+        except Exception:  # the abort itself failed: fall back to the destination's state
+            logger.warning(
+                "aborting the pending package of %s failed; dropping its local state", pipeline.pipeline_name
+            )
+            pipeline.drop()
+
+
+def _describe(error: BaseException) -> str:
+    """The innermost netvisor-sync error if dlt wrapped one, else the error itself."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, NetvisorSyncError):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return f"{type(error).__name__}: {error}"
+
+
+def _delete_company_rows(pipeline: Any, organisation_id: str, tables: Sequence[str]) -> None:
+    with pipeline.sql_client() as client:
+        for table in tables:
+            if not client.has_dataset() or table not in pipeline.default_schema.tables:
+                continue
+            qualified = client.make_qualified_table_name(table)
+            try:
+                client.execute_sql(f"DELETE FROM {qualified} WHERE {ORGANISATION} = %s", organisation_id)  # noqa: S608
+            except Exception as error:  # a table not created yet has nothing to delete
+                if "not exist" not in str(error).lower() and "does not exist" not in str(error).lower():
+                    raise
+
+
+def resolve_destination(destination: Any) -> tuple[Any, str]:
+    """A dlt destination (or name) for ``destination`` and a label for messages (never with credentials)."""
+    if not isinstance(destination, str):
+        return destination, getattr(destination, "destination_name", type(destination).__name__)
+    if destination == "duckdb":
+        return dlt.destinations.duckdb(credentials=DEFAULT_DUCKDB_FILE), f"duckdb ({DEFAULT_DUCKDB_FILE})"
+    if destination.endswith(".duckdb") or destination.endswith(".db"):
+        return dlt.destinations.duckdb(credentials=destination), f"duckdb ({destination})"
+    if destination.startswith(("postgresql://", "postgres://")):
+        credentials = PostgresCredentials()
+        credentials.parse_native_representation(destination)
+        if credentials.password is None:  # trust/peer authentication: dlt would otherwise demand a password
+            credentials.password = ""
+        label = f"postgres ({credentials.host}/{credentials.database})"
+        return dlt.destinations.postgres(credentials=credentials), label
+    return destination, destination
+
+
+def _check_duckdb_name(destination: Any, dataset_name: str) -> None:
+    named_file = isinstance(destination, str) and destination.endswith((".duckdb", ".db"))
+    if named_file and Path(destination).stem.lower() == dataset_name.lower():
+        raise ConfigError(
+            f"the DuckDB file {destination!r} and the dataset {dataset_name!r} have the same name, which makes "
+            "table references ambiguous in DuckDB; choose another file name or dataset name (--dataset)"
+        )
+
+
+def _enable_load_ids() -> None:
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+
+
+# ------------------------------------------------------------------------------------------------------- status
+
+
+@dataclass
+class CompanyStatus:
+    """What the pipeline state of one company says: its last run and each table's cursor."""
+
+    organisation_id: str
+    pipeline_name: str
+    last_run: str | None = None
+    last_run_ok: bool | None = None
+    cursors: dict[str, str] = field(default_factory=dict)
+
+
+def status(
+    pipelines_dir: str | Path | None = None, organisation_ids: Sequence[str] | None = None
+) -> list[CompanyStatus]:
+    """Last runs and cursors per company, read from the local dlt pipelines (``netvisor_*``)."""
+    base = Path(pipelines_dir) if pipelines_dir else Path(get_dlt_pipelines_dir())
+    names = sorted(p.name for p in base.glob(f"{PIPELINE_PREFIX}_*")) if base.exists() else []
+    if organisation_ids:
+        names = [n for n in names if n in {pipeline_name(org) for org in organisation_ids}]
+    result = []
+    for name in names:
+        pipeline = dlt.attach(pipeline_name=name, pipelines_dir=str(base))
+        resources: Mapping[str, Any] = pipeline.state.get("sources", {}).get("netvisor", {}).get("resources", {})
+        orgs = sorted({org for table in resources.values() for org in table})
+        trace = pipeline.last_trace
+        for org in orgs or [name]:
+            entry = CompanyStatus(org, name)
+            entry.cursors = {
+                table: str(state[org]["cursor"]) for table, state in resources.items() if "cursor" in state.get(org, {})
+            }
+            if trace is not None:
+                entry.last_run = trace.finished_at.isoformat() if trace.finished_at else str(trace.started_at)
+                entry.last_run_ok = all(step.step_exception is None for step in trace.steps)
+            result.append(entry)
+    return result
