@@ -67,6 +67,12 @@ class CompanyBooks:
             "vendor": LazyCollection(parties.VENDOR_KEYS, n["vendor"], docs.vendor, n["vendor"]),
             "product": LazyCollection(parties.PRODUCT_KEYS, n["product"], docs.product, n["product"]),
         }
+        dated = {
+            "salesinvoice": docs.locator(docs.si),
+            "salesorder": docs.locator(docs.so),
+            "purchaseinvoice": docs.locator(docs.pi),
+            "voucher": docs.locator(docs.block),
+        }
         for kind, base, make in (
             ("salesinvoice", documents.SALES_INVOICE_KEYS, docs.sales_invoice),
             ("salesorder", documents.SALES_ORDER_KEYS, docs.sales_order),
@@ -76,7 +82,8 @@ class CompanyBooks:
             ("purchasepayment", documents.PURCHASE_PAYMENT_KEYS, docs.purchase_payment),
             ("voucher", documents.VOUCHER_KEYS, docs.voucher),
         ):
-            self._collections[kind] = LazyCollection(base, docs.slots(kind), cast(Callable[[int], Any], make), n[kind])
+            maker = cast(Callable[[int], Any], make)
+            self._collections[kind] = LazyCollection(base, docs.slots(kind), maker, n[kind], dated.get(kind))
         periods = chart.accounting_periods(docs.timeline.starts[0], docs.timeline.today)
         self._accounts = _static(chart.accounts())
         self._periods = _static(periods)

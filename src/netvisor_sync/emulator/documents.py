@@ -5,18 +5,28 @@ from ``(seed, g)`` alone, plus the calendar in :class:`Timeline`; ``books`` wrap
 Which invoices are credited, re-posted, foreign or paid is decided by cheap per-index rules (see ``generate``'s
 docstring), so counts are known without building records, and a payment, its invoice and their vouchers always
 agree because each is derived from the same invoice.
+
+Speed matters here (a ``large`` list request builds every record it answers), and memory must stay bounded, so
+three small caches hold what records share: line sums per product, quantity, discount and kind of sale or vendor
+country; the last :data:`_RECENT_LIMIT` invoices of each kind (a list page, its details, their vouchers and
+payments read the same ones); and payment summaries. Each is cleared or trimmed when full, and none changes a value:
+a record is the same whether it was cached or rebuilt.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import dataclasses
 import itertools
+from collections import OrderedDict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from netvisor_sync.emulator import chart, finnish, parties, posting
+from netvisor_sync.emulator.lazy import Locate, Window
 from netvisor_sync.emulator.model import (
     Customer,
     DimensionRef,
@@ -38,6 +48,7 @@ ZERO = posting.ZERO
 ONE = Decimal(1)
 _QUANTITIES = tuple(Decimal(n) for n in ("1", "1", "1", "2", "2", "3", "4", "5", "10", "12", "0.5", "2.5"))
 _TEN = Decimal(10)
+_EU_VAT = Decimal("25.5")  # Finnish VAT a buyer posts on a reverse-charge EU purchase
 _SELLERS = ("Päivi Mäkinen", "Jyrki Öhman", "Åsa Lindström", "Tuomas Kärkkäinen")
 LINE_KEYS = posting.LINE_KEY_SPACE
 
@@ -60,9 +71,15 @@ FOREIGN_VENDOR = "foreign"
 # Kinds for Rng seeds.
 _SI, _SI_PAY, _SO, _PI, _PI_PAY, _PO, _COST, _DRAFT = 10, 11, 12, 13, 14, 15, 16, 17
 _DAY = timedelta(days=1)
+#: a generated record is modified on its own date or at most this long after it (see ``Timeline.stamp`` callers)
+MODIFIED_LAG = timedelta(days=3)
 
 
 _SUMMARY_LIMIT = 20_000
+#: most remembered line-sum combinations (per product, quantity, discount and kind of sale or vendor country)
+_TERMS_LIMIT = 16_384
+#: invoices of each kind kept after they are built (about 4 kB each with their lines)
+_RECENT_LIMIT = 4096
 
 
 class _Summary(NamedTuple):
@@ -89,15 +106,32 @@ class Timeline:
         self._dates = [
             [s + timedelta(days=d) for d in range(n)] for s, n in zip(self.starts, self.lengths, strict=True)
         ]
+        self._latest = self.end - timedelta(minutes=1)
+        self._mornings: dict[date, datetime] = {}  # at most one entry per day of the history, plus a few
 
     def day(self, month: int, i: int, per_month: int) -> date:
         """The date of item ``i`` of ``per_month`` spread evenly over ``month``."""
         return self._dates[month][i * self.lengths[month] // per_month]
 
+    def month_of(self, on: date) -> int:
+        """Index of the generated month holding ``on``: -1 before the first, the last month after the end."""
+        return bisect.bisect_right(self.starts, on) - 1
+
     def stamp(self, on: date, seconds: int) -> datetime:
         """A modification time on ``on`` during office hours, never at or after :attr:`end`."""
-        at = datetime(on.year, on.month, on.day, 8) + timedelta(seconds=seconds % 32400)
-        return min(at, self.end - timedelta(minutes=1))
+        morning = self._mornings.get(on)
+        if morning is None:
+            morning = self._mornings[on] = datetime(on.year, on.month, on.day, 8)
+        at = morning + timedelta(seconds=seconds % 32400)
+        return at if at < self._latest else self._latest
+
+
+def _remember(recent: OrderedDict[int, Any], g: int, record: Any) -> None:
+    """Keep ``record`` among the last :data:`_RECENT_LIMIT` built, forgetting the oldest."""
+    if len(recent) >= _RECENT_LIMIT:
+        with contextlib.suppress(KeyError):  # another thread (overlap="allow") emptied it meanwhile
+            recent.popitem(last=False)
+    recent[g] = record
 
 
 def _add_months(first: date, months: int) -> date:
@@ -153,6 +187,10 @@ class Documents:
         # does not rebuild the invoice; cleared when full, so memory stays bounded.
         self._sales_summaries: dict[int, _Summary] = {}
         self._purchase_summaries: dict[int, _Summary] = {}
+        self._recent_sales: OrderedDict[int, SalesDocument] = OrderedDict()
+        self._recent_purchases: OrderedDict[int, PurchaseInvoice] = OrderedDict()
+        self._purchase_terms: dict[tuple[int, int, str], tuple[int, Decimal, str, Decimal, Decimal, int]] = {}
+        self._sales_terms: dict[tuple[int, int, bool, str], tuple[Decimal, str, int, Decimal, Decimal, Decimal]] = {}
         self.counts = self._count()
 
     # -- counts -----------------------------------------------------------------------------------------------
@@ -187,6 +225,27 @@ class Documents:
             "voucher": self.months * self.block,
         }.get(kind, self.counts.get(kind, 0))
 
+    def locator(self, per_month: int) -> Locate:
+        """Where the records of a window lie, for a kind laid out ``per_month`` slots per month in date order.
+
+        Sales and purchase invoices, sales orders and vouchers are (each month's vouchers fill one block); a record's
+        modification time lies between its date and :data:`MODIFIED_LAG` later, so a modified window bounds dates too.
+        """
+
+        def locate(window: Window) -> tuple[int, int]:
+            low, high = window.date_low, window.date_high
+            if window.modified_low is not None:
+                earliest = (window.modified_low - MODIFIED_LAG).date()
+                low = earliest if low is None else max(low, earliest)
+            if window.modified_high is not None:
+                latest = window.modified_high.date()
+                high = latest if high is None else min(high, latest)
+            first = 0 if low is None else max(0, self.timeline.month_of(low))
+            stop = self.months if high is None else self.timeline.month_of(high) + 1
+            return first * per_month, stop * per_month
+
+        return locate
+
     # -- fates --------------------------------------------------------------------------------------------------
     def sales_special(self, g: int) -> str:
         m, i = divmod(g, self.si)
@@ -213,14 +272,15 @@ class Documents:
         return g // self.pi < self.months - 1 and hash3(self.seed, _PI_PAY, g) % 100 < 85
 
     # -- shared pieces ------------------------------------------------------------------------------------------
-    def _dims(self, rng: Rng) -> list[DimensionRef]:
+    @staticmethod
+    def _dims(rng: Rng) -> list[DimensionRef]:
         r = rng.below(10)
         if r >= 7:
             return []
-        dims = [DimensionRef(*rng.pick(chart.COST_CENTRES))]
-        if r >= 5:
-            dims.append(DimensionRef(*rng.pick(chart.PROJECTS)))
-        return dims
+        name, item = rng.pick(chart.COST_CENTRES)
+        if r < 5:
+            return [DimensionRef(name, item)]
+        return [DimensionRef(name, item), DimensionRef(*rng.pick(chart.PROJECTS))]
 
     def _customer_index(self, rng: Rng, foreign: bool) -> int:
         if foreign and self.customers >= 10:
@@ -228,25 +288,48 @@ class Documents:
         return rng.below(self.customers)
 
     def sales_lines(self, rng: Rng, doc_key: int, special: str = NORMAL) -> list[SalesLine]:
-        """1..max_lines product lines: domestic VAT from the product, or 0 % EU sale / export for SEK / USD."""
+        """1..max_lines product lines: domestic VAT from the product, or 0 % EU sale / export for SEK / USD.
+
+        The sums of a line depend only on its product, quantity, discount and the sale's kind, so they are computed
+        once per combination (:meth:`_sales_terms`); the draws are the same as building each line from scratch.
+        """
+        below, product, terms, dims = rng.below, self.product, self._sales_terms, self._dims
+        n_products, n_quantities = self.products, len(_QUANTITIES)
+        sale = special if special in (SEK, USD) else NORMAL  # the only distinction the terms depend on
         out = []
-        for j in range(1, 2 + rng.below(self.max_lines)):
-            p: Product = self.product(rng.below(self.products))
-            if special == SEK:
-                vat, code, account = ZERO, "EUMY", chart.SALES_EU
-            elif special == USD:
-                vat, code, account = ZERO, "MUUL", chart.SALES_OUTSIDE_EU
-            else:
-                vat, code, account = p.vat_percent, "KOMY", chart.SALES_ACCOUNT[p.vat_percent]
+        base = doc_key * LINE_KEYS
+        for j in range(1, 2 + below(self.max_lines)):
+            index = below(n_products)
+            p: Product = product(index)
+            q = below(n_quantities)
+            discounted = below(10) == 0
+            key = (index, q, discounted, sale)
+            vat, code, account, net, vat_sum, gross = terms.get(key) or self._sales_terms_of(key, p)
             out.append(
-                posting.sales_line(
-                    doc_key * LINE_KEYS + j, product_key=p.netvisor_key, product_code=p.code, product_name=p.name,
-                    unit_price=p.unit_price, vat_percent=vat, vat_code=code, quantity=rng.pick(_QUANTITIES),
-                    account_number=account, discount_percent=_TEN if rng.below(10) == 0 else ZERO, unit=p.unit,
-                    dimensions=self._dims(rng),
+                SalesLine(
+                    base + j, p.netvisor_key, p.code, p.name, p.unit_price, vat, code, _QUANTITIES[q],
+                    _TEN if discounted else ZERO, vat_sum, net, gross, account, p.unit, "", dims(rng),
                 )
             )  # fmt: skip
         return out
+
+    def _sales_terms_of(
+        self, key: tuple[int, int, bool, str], p: Product
+    ) -> tuple[Decimal, str, int, Decimal, Decimal, Decimal]:
+        """VAT rate, VAT code, account and ``posting.line_amounts`` of one product sold as ``key`` describes."""
+        _, q, discounted, special = key
+        if special == SEK:
+            vat, code, account = ZERO, "EUMY", chart.SALES_EU
+        elif special == USD:
+            vat, code, account = ZERO, "MUUL", chart.SALES_OUTSIDE_EU
+        else:
+            vat, code, account = p.vat_percent, "KOMY", chart.SALES_ACCOUNT[p.vat_percent]
+        discount = _TEN if discounted else ZERO
+        net, vat_sum, gross = posting.line_amounts(_QUANTITIES[q], p.unit_price, vat, discount, vat_code=code)
+        if len(self._sales_terms) >= _TERMS_LIMIT:
+            self._sales_terms.clear()
+        terms = self._sales_terms[key] = (vat, code, account, net, vat_sum, gross)
+        return terms
 
     def sales_document(
         self, rng: Rng, *, key: int, kind: str, number: int, on: date, special: str = NORMAL
@@ -254,26 +337,32 @@ class Documents:
         """A sales invoice or order for a random customer, open for its full amount, without a voucher."""
         c: Customer = self.customer(self._customer_index(rng, special in (SEK, USD)))
         net_days = chart.NET_DAYS[c.payment_term_key]
-        doc = SalesDocument(
-            netvisor_key=key, kind="invoice" if kind == "invoice" else "order", number=number, date=on,
-            due_date=on + net_days * _DAY, delivery_date=on, value_date=on,
-            reference=finnish.reference_number(number) if kind == "invoice" else "", status="open", substatus="",
-            customer_key=c.netvisor_key, customer_code=c.code, customer_name=c.name,
-            customer_business_id=c.business_id, customer_address=c.street, customer_post_number=c.post_number,
-            customer_town=c.city, customer_country=c.country, amount=ZERO, net_amount=ZERO, vat_amount=ZERO,
-            open_sum=ZERO, currency="EUR", currency_rate=ONE, foreign_amount=None, payment_term_net_days=net_days,
-            our_reference=rng.pick(_SELLERS), your_reference=c.contact_person,
-            private_comment="" if rng.below(4) else "Asiakas toivoi laskun sähköpostiin.",
-            lines=self.sales_lines(rng, key, special),
+        seller = rng.pick(_SELLERS)
+        comment = "" if rng.below(4) else "Asiakas toivoi laskun sähköpostiin."
+        lines = self.sales_lines(rng, key, special)
+        foreign = special in (SEK, USD)
+        amount, net, vat = posting.totals(lines)
+        rate = _rate(special, on) if foreign else ONE
+        # positional, in the field order of SalesDocument: this runs for every invoice a list request reads
+        return SalesDocument(
+            key, "invoice" if kind == "invoice" else "order", number, on, on + net_days * _DAY, on, on,
+            finnish.reference_number(number) if kind == "invoice" else "", "open", "", c.netvisor_key, c.code, c.name,
+            c.business_id, c.street, c.post_number, c.city, c.country, amount, net, vat, amount,
+            special if foreign else "EUR", rate, posting.money(amount * rate) if foreign else None, net_days,
+            seller, c.contact_person, comment, lines,
         )  # fmt: skip
-        if special in (SEK, USD):
-            doc.currency, doc.currency_rate = special, _rate(special, on)
-        posting.refresh_sales_totals(doc)
-        doc.open_sum = doc.amount
-        return doc
 
     # -- sales ------------------------------------------------------------------------------------------------
     def sales_invoice(self, g: int) -> SalesDocument:
+        """Sales invoice ``g``; the most recently built are kept, as a list page, its details, their vouchers and
+        payments all read the same invoices (records are replaced, never changed in place, so sharing is safe)."""
+        doc = self._recent_sales.get(g)
+        if doc is None:
+            doc = self._sales_invoice(g)
+            _remember(self._recent_sales, g, doc)
+        return doc
+
+    def _sales_invoice(self, g: int) -> SalesDocument:
         m, i = divmod(g, self.si)
         special = self.sales_special(g)
         if special == CREDIT_NOTE:
@@ -283,11 +372,13 @@ class Documents:
             Rng(self.seed, _SI, g), key=SALES_INVOICE_KEYS + g, kind="invoice", number=FIRST_INVOICE_NUMBER + g,
             on=on, special=special,
         )  # fmt: skip
-        doc.modified = self.timeline.stamp(on, g * 97)
-        doc.voucher_key, doc.voucher_number = self.sales_voucher_key(g), g + 1
         if special == REPOSTED:
             doc.modified = self.timeline.stamp(on + _DAY, g * 97)
+            doc.voucher_key = VOUCHER_KEYS + m * self.block + self.off_si_repost + i
             doc.voucher_number = self.months * self.si + g + 1
+        else:
+            doc.modified = self.timeline.stamp(on, g * 97)
+            doc.voucher_key, doc.voucher_number = VOUCHER_KEYS + m * self.block + i, g + 1
         if special == CREDITED:
             doc.status, doc.open_sum = "paid", ZERO
         else:
@@ -353,37 +444,59 @@ class Documents:
 
     # -- purchases -------------------------------------------------------------------------------------------
     def purchase_lines(self, rng: Rng, doc_key: int, country: str) -> list[PurchaseLine]:
-        """Goods and services from the product list (4000 / 4500) or other costs (7000-7999)."""
+        """Goods and services from the product list (4000 / 4500) or other costs (7000-7999).
+
+        As with :meth:`sales_lines`, a product line's terms are computed once per product, quantity and vendor
+        country (:meth:`_purchase_terms_of`); the draws are the same as building each line from scratch.
+        """
+        below, product, terms, dims = rng.below, self.product, self._purchase_terms, self._dims
+        region = country if country in ("FI", "US") else "EU"
         out = []
-        for j in range(1, 2 + rng.below(self.max_lines)):
-            if rng.below(3) == 0:
+        base = doc_key * LINE_KEYS
+        for j in range(1, 2 + below(self.max_lines)):
+            if below(3) == 0:
                 account, name, vat_text = rng.pick(finnish.COSTS)
-                code, qty, unit = "", ONE, "kpl"
-                price, vat = Decimal(2000 + rng.below(78000)).scaleb(-2), Decimal(vat_text)
+                price = Decimal(2000 + below(78000)).scaleb(-2)
+                code, qty, unit, vat = "", ONE, "kpl", Decimal(vat_text)
+                vat_code = "KOOS" if vat else "NONE"
+                if region == "US":
+                    vat, vat_code = ZERO, "EVTO"
+                elif region == "EU":
+                    vat, vat_code, account = _EU_VAT, "EUOS", chart.PURCHASES_EU
+                net, _, gross = posting.line_amounts(qty, price, vat, vat_code=vat_code)
+                account_key = chart.ACCOUNT_KEYS.get(account, 0)
             else:
-                p: Product = self.product(rng.below(self.products))
-                account = 4500 if p.group == "Palvelut" else chart.PURCHASES
-                code, name, qty, unit, price, vat = (
-                    p.code,
-                    p.name,
-                    rng.pick(_QUANTITIES),
-                    p.unit,
-                    p.purchase_price,
-                    p.vat_percent,
-                )
-            vat_code = "KOOS" if vat else "NONE"
-            if country == "US":
-                vat, vat_code = ZERO, "EVTO"
-            elif country != "FI":
-                vat, vat_code, account = Decimal("25.5"), "EUOS", chart.PURCHASES_EU
+                index = below(self.products)
+                p: Product = product(index)
+                q = below(len(_QUANTITIES))
+                key = (index, q, region)
+                code, name, qty, unit, price = p.code, p.name, _QUANTITIES[q], p.unit, p.purchase_price
+                account, vat, vat_code, net, gross, account_key = terms.get(key) or self._purchase_terms_of(key, p)
             out.append(
-                posting.purchase_line(
-                    doc_key * LINE_KEYS + j, product_code=code, product_name=name, description=name, quantity=qty,
-                    unit=unit, unit_price=price, vat_percent=vat, vat_code=vat_code, account_number=account,
-                    dimensions=self._dims(rng),
+                PurchaseLine(
+                    base + j, code, name, name, qty, unit, price, vat, vat_code, net, gross, account, account_key,
+                    dims(rng),
                 )
             )  # fmt: skip
         return out
+
+    def _purchase_terms_of(
+        self, key: tuple[int, int, str], p: Product
+    ) -> tuple[int, Decimal, str, Decimal, Decimal, int]:
+        """Account, VAT rate and code, net and gross sums and account key of a product bought as ``key`` says."""
+        _, q, region = key
+        account = 4500 if p.group == "Palvelut" else chart.PURCHASES
+        vat = p.vat_percent
+        vat_code = "KOOS" if vat else "NONE"
+        if region == "US":
+            vat, vat_code = ZERO, "EVTO"
+        elif region == "EU":
+            vat, vat_code, account = _EU_VAT, "EUOS", chart.PURCHASES_EU
+        net, _, gross = posting.line_amounts(_QUANTITIES[q], p.purchase_price, vat, vat_code=vat_code)
+        if len(self._purchase_terms) >= _TERMS_LIMIT:
+            self._purchase_terms.clear()
+        terms = self._purchase_terms[key] = (account, vat, vat_code, net, gross, chart.ACCOUNT_KEYS.get(account, 0))
+        return terms
 
     def purchase_document(self, rng: Rng, *, key: int, number: int, on: date, foreign: bool = False) -> PurchaseInvoice:
         """An approved, unpaid purchase invoice from a random (or a foreign) vendor, without a voucher."""
@@ -393,17 +506,22 @@ class Documents:
         amount = sum((line.sum for line in lines), ZERO)
         currency = {"SE": "SEK", "US": "USD"}.get(v.country, "EUR")
         rate = _rate(currency, on) if currency != "EUR" else ONE
-        return PurchaseInvoice(
-            netvisor_key=key, number=str(number), date=on, delivery_date=on, due_date=on + 14 * _DAY, value_date=on,
-            reference=finnish.reference_number(number), vendor_key=v.netvisor_key, vendor_code=v.code,
-            vendor_name=v.name, vendor_business_id=v.business_id, vendor_address=v.address,
-            vendor_post_number=v.post_code, vendor_town=v.city, vendor_country=v.country, vendor_iban=v.iban,
-            amount=amount, paid_amount=ZERO, currency=currency,
-            foreign_amount=posting.money(amount * rate) if currency != "EUR" else None, status="accepted",
-            approval_status="approved", description=lines[0].description, lines=lines,
+        return PurchaseInvoice(  # positional, in field order: this runs for every purchase invoice read
+            key, str(number), on, on, on + 14 * _DAY, on, finnish.reference_number(number), v.netvisor_key, v.code,
+            v.name, v.business_id, v.address, v.post_code, v.city, v.country, v.iban, amount, ZERO, currency,
+            posting.money(amount * rate) if currency != "EUR" else None, "accepted", "approved", lines[0].description,
+            lines,
         )  # fmt: skip
 
     def purchase_invoice(self, g: int) -> PurchaseInvoice:
+        """Purchase invoice ``g``; recently built ones are kept, as for :meth:`sales_invoice`."""
+        inv = self._recent_purchases.get(g)
+        if inv is None:
+            inv = self._purchase_invoice(g)
+            _remember(self._recent_purchases, g, inv)
+        return inv
+
+    def _purchase_invoice(self, g: int) -> PurchaseInvoice:
         m, i = divmod(g, self.pi)
         special = self.purchase_special(g)
         on = self.timeline.day(m, i, self.pi)

@@ -115,12 +115,12 @@ def _remainder(digits: str) -> int:
 
 def reference_number(base: int) -> str:
     """A Finnish creditor reference (viitenumero): ``base`` plus its 7-3-1 check digit, as on invoices."""
-    total, rest, position = 0, base, 0
-    while rest:
-        rest, digit = divmod(rest, 10)
-        total += digit * _REFERENCE_WEIGHTS[position % 3]
-        position += 1
+    total, rest = 0, base
+    while rest:  # the weights repeat every three digits, so sum whole three-digit groups from a table
+        rest, group = divmod(rest, 1000)
+        total += _GROUP_WEIGHTS[group]
     return f"{base}{(10 - total % 10) % 10}"
 
 
-_REFERENCE_WEIGHTS = (7, 3, 1)
+#: weighted digit sum (7, 3, 1 from the right) of every three-digit group
+_GROUP_WEIGHTS = tuple(7 * (g % 10) + 3 * (g // 10 % 10) + g // 100 for g in range(1000))

@@ -22,14 +22,15 @@ from itertools import islice
 
 from netvisor_sync.emulator import ledger, render
 from netvisor_sync.emulator import model as m
+from netvisor_sync.emulator.lazy import Window
 from netvisor_sync.emulator.params import Params, invalid, one_of
 from netvisor_sync.emulator.query import (
     Handler,
     Predicate,
     Request,
-    ascending_from,
     between,
     by_keys,
+    scan,
     select,
 )
 from netvisor_sync.emulator.reply import Rejection, Reply
@@ -230,8 +231,13 @@ def salesinvoicelist(req: Request) -> Reply:
     preds = _sales_filters(p, orders=orders, drafts=listtype == "draftandinvoice")
     preds.append(_modified_or_paid(req, orders=orders))
     collection = req.company.sales_orders if orders else req.company.sales_invoices
+    window = Window(p.day("begininvoicedate"), p.day("endinvoicedate"))
+    if not p.flag("includemodifiedpayments"):  # else an old invoice may match through a recent payment
+        window = window._replace(
+            modified_low=p.moment("lastmodifiedstart"), modified_high=p.moment("lastmodifiedend", end=True)
+        )
     rows = islice(
-        select(ascending_from(collection, p.integer("invoicesabovenetvisorkey")), preds),
+        select(scan(collection, window, p.integer("invoicesabovenetvisorkey")), preds),
         req.ctx.quirks.salesinvoicelist_cap,
     )
     comment, sums = reply_option in {"1", "3"}, reply_option in {"2", "3"}
@@ -309,9 +315,15 @@ def getorder(req: Request) -> Reply:
 def purchaseinvoicelist(req: Request) -> Reply:
     """``invoicestatus`` open/approved/accepted, ``paymentstatus`` unpaid/paid, modification and invoice dates."""
     p = req.params
+    window = Window(
+        p.day("begininvoicedate"),
+        p.day("endinvoicedate"),
+        p.moment("lastmodifiedstart"),
+        p.moment("lastmodifiedend", end=True),
+    )
     preds: list[Predicate[m.PurchaseInvoice]] = []
-    between(preds, lambda r: r.modified, p.moment("lastmodifiedstart"), p.moment("lastmodifiedend", end=True))
-    between(preds, lambda r: r.date, p.day("begininvoicedate"), p.day("endinvoicedate"))
+    between(preds, lambda r: r.modified, window.modified_low, window.modified_high)
+    between(preds, lambda r: r.date, window.date_low, window.date_high)
     status = p.choice("invoicestatus", {"open", "approved", "accepted"})
     if status is not None:
         preds.append(lambda r: r.status == status)
@@ -321,7 +333,7 @@ def purchaseinvoicelist(req: Request) -> Reply:
     number = p.text("invoicenumber")
     if number is not None:
         preds.append(lambda r: r.number == number)
-    rows = select(req.company.purchase_invoices, preds)
+    rows = select(scan(req.company.purchase_invoices, window), preds)
     return render.list_reply(req.now, "PurchaseInvoiceList", (render.purchase_list_item(r, req.ctx) for r in rows))
 
 

@@ -5,14 +5,35 @@ builds the record in a slot (or ``None`` for an empty slot). Nothing is material
 millions of voucher lines costs only what a request reads. Edits, deletions and created records live in a small
 overlay that ``store`` writes under its lock; readers need no lock (single dict operations are atomic in CPython,
 and records are replaced, never mutated in place).
+
+A generator that knows which slots hold which dates passes ``locate``: then :meth:`LazyCollection.iter_window` skips
+the slots whose records cannot fall inside a request's :class:`Window` (a month of a two-year ledger reads one
+month's slots, not all of them), while every changed record is still offered to the caller's filters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from datetime import date, datetime
+from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
+
+
+class Window(NamedTuple):
+    """The inclusive record-date and modification-time bounds a request filters on (``None``: unbounded).
+
+    Only a hint for skipping generated slots: the caller still applies its own filters to every record yielded.
+    """
+
+    date_low: date | None = None
+    date_high: date | None = None
+    modified_low: datetime | None = None
+    modified_high: datetime | None = None
+
+
+#: a :class:`Window` -> the slot range ``[first, stop)`` holding every generated record that may lie inside it
+Locate = Callable[[Window], tuple[int, int]]
 
 
 class LazyCollection(Generic[T]):
@@ -23,13 +44,17 @@ class LazyCollection(Generic[T]):
         slots: number of generated slots.
         make: builds the record in a slot, ``None`` when the slot is empty; must be pure.
         count: number of non-empty slots, so ``len()`` is O(1).
+        locate: where the records of a :class:`Window` lie; without it :meth:`iter_window` reads every slot.
     """
 
-    def __init__(self, base: int, slots: int, make: Callable[[int], T | None], count: int) -> None:
+    def __init__(
+        self, base: int, slots: int, make: Callable[[int], T | None], count: int, locate: Locate | None = None
+    ) -> None:
         self._base = base
         self._slots = slots
         self._make = make
         self._count = count
+        self._locate = locate
         self._overlay: dict[int, T | None] = {}  # None marks a deleted record
         self._created: list[int] = []
 
@@ -63,6 +88,40 @@ class LazyCollection(Generic[T]):
                 created = overlay.get(key)
                 if created is not None:
                     yield created
+
+    def iter_window(self, window: Window, above_key: int | None = None) -> Iterator[T]:
+        """As :meth:`iter_from`, but generated records that cannot lie inside ``window`` may be left out.
+
+        Changed and created records are always yielded (an edit may move a record into the window), so a caller
+        that filters the result on the window gets exactly what filtering :meth:`iter_from` would give.
+        """
+        above = self._base - 1 if above_key is None else above_key
+        if self._locate is None:
+            return self.iter_from(above)
+        first, stop = self._locate(window)
+        first = max(0, min(first, self._slots))
+        return self._iter_slots(above, first, max(first, min(stop, self._slots)))
+
+    def _iter_slots(self, above_key: int, first: int, stop: int) -> Iterator[T]:
+        overlay, make, base = self._overlay, self._make, self._base
+        for key in sorted(k for k in overlay if above_key < k < base + first):
+            outside = overlay[key]
+            if outside is not None:
+                yield outside
+        for slot in range(max(first, above_key - base + 1), stop):
+            key = base + slot
+            if key in overlay:
+                changed = overlay[key]
+                if changed is not None:
+                    yield changed
+                continue
+            record = make(slot)
+            if record is not None:
+                yield record
+        for key in sorted(k for k in overlay if k >= base + stop and k > above_key):
+            after = overlay[key]
+            if after is not None:
+                yield after
 
     def __len__(self) -> int:
         return self._count

@@ -16,6 +16,7 @@ from itertools import accumulate
 
 from netvisor_sync.emulator import model as m
 from netvisor_sync.emulator import render, render_ledger
+from netvisor_sync.emulator.lazy import Window
 from netvisor_sync.emulator.params import check_range, invalid, missing_parameter
 from netvisor_sync.emulator.query import (
     BATCH_LIMIT,
@@ -25,6 +26,7 @@ from netvisor_sync.emulator.query import (
     ascending_from,
     between,
     capped,
+    scan,
     select,
     unique,
 )
@@ -82,7 +84,9 @@ def accountingledger(req: Request) -> Reply:
     for name in ("showgenerator", "includetransactionhistory"):
         p.flag(name)
     accounts = (p.integer("accountnumberstart"), p.integer("accountnumberend"))
-    return render.list_reply(req.now, "Vouchers", _voucher_items(req, select(req.company.vouchers, preds), accounts))
+    low = max((t for t in (changed, modified_low) if t is not None), default=None)
+    vouchers = scan(req.company.vouchers, Window(start, end, low, modified_high))
+    return render.list_reply(req.now, "Vouchers", _voucher_items(req, select(vouchers, preds), accounts))
 
 
 def _ledger_by_keys(req: Request) -> Reply:

@@ -54,11 +54,12 @@ class Rng:
 
     def below(self, n: int) -> int:
         """An integer in ``[0, n)``."""
-        self._state = (self._state * 6364136223846793005 + 1442695040888963407) & _M64
-        return ((self._state >> 32) * n) >> 32
+        state = self._state = (self._state * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+        return ((state >> 32) * n) >> 32
 
     def pick(self, items: Sequence[T]) -> T:
-        return items[self.below(len(items))]
+        state = self._state = (self._state * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+        return items[((state >> 32) * len(items)) >> 32]
 
 
 def _person(rng: Rng) -> str:

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from netvisor_sync.emulator import model as m
 from netvisor_sync.emulator import render
+from netvisor_sync.emulator.lazy import LazyCollection, Window
 from netvisor_sync.emulator.params import Params, one_of
 from netvisor_sync.emulator.reply import Rejection, Reply
 
@@ -56,6 +57,14 @@ def select(records: Iterable[T], preds: list[Predicate[T]]) -> Iterator[T]:
 def ascending_from(collection: m.Collection[T], above: int | None) -> Iterator[T]:
     """Key paging (``invoicesabovenetvisorkey`` and friends): records with a key above ``above``, ascending."""
     return iter(collection) if above is None else collection.iter_from(above)
+
+
+def scan(collection: m.Collection[T], window: Window, above: int | None = None) -> Iterator[T]:
+    """As :func:`ascending_from`, skipping generated records that cannot lie inside ``window`` where the collection
+    knows its layout; the caller still filters on the window (this only saves building records it would drop)."""
+    if isinstance(collection, LazyCollection):
+        return collection.iter_window(window, above)
+    return ascending_from(collection, above)
 
 
 def unique(keys: Iterable[int]) -> list[int]:

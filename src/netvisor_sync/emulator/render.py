@@ -94,7 +94,15 @@ def el(name: str, value: object | None) -> str:
     """``<name>value</name>``, or ``<name />`` for ``None`` and empty text."""
     if value is None or value == "":
         return f"<{name} />"
-    return f"<{name}>{esc(value)}</{name}>"
+    text = value if type(value) is str else str(value)  # esc() inlined: this runs for most elements written
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"<{name}>{text}</{name}>"
+
+
+#: ``comma(value, None)`` by value: equal values give equal text there (no trailing zeros), unlike other ``places``
+_PLAIN: dict[Decimal, str] = {}
+_PLAIN_LIMIT = 4096
 
 
 def comma(value: Decimal | None, places: int | None = 2) -> str:
@@ -102,6 +110,20 @@ def comma(value: Decimal | None, places: int | None = 2) -> str:
 
     ``places=None`` writes the value as precise as it is, without trailing zeros (``25,5``, ``22``).
     """
+    if value is None:
+        return ""
+    if places is None:
+        plain = _PLAIN.get(value)
+        if plain is None:
+            if len(_PLAIN) >= _PLAIN_LIMIT:
+                _PLAIN.clear()
+            plain = _PLAIN[value] = dot(value, None).replace(".", ",")
+        return plain
+    text = str(value)
+    if "E" not in text:  # the common case, a value with enough decimals (and not a negative zero), directly
+        point = text.find(".")
+        if point > 0 and len(text) - point > places and (value or text[0] != "-"):
+            return text.replace(".", ",")
     return dot(value, places).replace(".", ",")
 
 
@@ -154,6 +176,8 @@ def unpadded_date(value: date) -> str:
 
 
 def dimensions(refs: Iterable[m.DimensionRef]) -> str:
+    if not refs:
+        return ""
     return "".join(
         f"<Dimension><DimensionName>{esc(d.name)}</DimensionName><DimensionItem>{esc(d.item)}</DimensionItem></Dimension>"
         for d in refs

@@ -36,13 +36,20 @@ def voucher_item(v: m.Voucher, ctx: Context, lines: Iterable[m.VoucherLine]) -> 
         if v.linked_source_type and v.linked_source_key is not None
         else ""
     )
-    body = "".join(
-        f"<VoucherLine><NetvisorKey>{line.netvisor_key}</NetvisorKey><LineSum>{comma(line.line_sum)}</LineSum>"
-        f"{el('Description', line.description)}<AccountNumber>{line.account_number}</AccountNumber>"
-        f"<VatPercent>{comma(line.vat_percent, None)}</VatPercent>{el('VatCode', line.vat_code or '-')}"
-        f"{dimensions(line.dimensions)}</VoucherLine>"
-        for line in lines
-    )
+    descriptions: dict[str, str] = {}  # a voucher's lines mostly share one description: escape it once
+    parts = []
+    for line in lines:
+        text = line.description
+        description = descriptions.get(text)
+        if description is None:
+            description = descriptions[text] = el("Description", text)
+        parts.append(
+            f"<VoucherLine><NetvisorKey>{line.netvisor_key}</NetvisorKey><LineSum>{comma(line.line_sum)}</LineSum>"
+            f"{description}<AccountNumber>{line.account_number}</AccountNumber>"
+            f"<VatPercent>{comma(line.vat_percent, None)}</VatPercent>{el('VatCode', line.vat_code or '-')}"
+            f"{dimensions(line.dimensions) if line.dimensions else ''}</VoucherLine>"
+        )
+    body = "".join(parts)
     uri = ctx.uri("accountingledger", f"netvisorkey={v.netvisor_key}")
     return (
         f'    <Voucher {quirks.voucher_status_attribute}="{v.status}"><NetvisorKey>{v.netvisor_key}</NetvisorKey>'
