@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _tables_doc_module():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("tables_doc", ROOT / "scripts" / "tables_doc.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
