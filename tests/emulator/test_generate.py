@@ -10,11 +10,15 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from netvisor_sync.emulator import chart, finnish
 from netvisor_sync.emulator.clock import Clock
+from netvisor_sync.emulator.documents import Documents
 from netvisor_sync.emulator.generate import PROFILES, build_company, business_id
-from netvisor_sync.emulator.model import CompanyView
+from netvisor_sync.emulator.model import CompanyView, DimensionRef
+from netvisor_sync.emulator.parties import Rng
 from netvisor_sync.emulator.store import CompanyStore
 
 NOW = datetime(2026, 3, 15, 12, 30)
@@ -304,3 +308,18 @@ def test_reference_data_is_hierarchical(partner: CompanyStore) -> None:
     assert periods[0].begin <= min(i.date for i in partner.sales_invoices)
     assert periods[-1].end >= NOW.date()
     assert sum(1 for t in partner.payment_terms if t.is_default) == 1
+
+
+@given(st.integers(0, 2**32), st.integers(0, 10**6))
+def test_inlined_dimension_draws_are_the_rng_draws(seed: int, index: int) -> None:
+    """The hot loops step :class:`Rng` state inline; they must draw exactly what ``below`` and ``pick`` would."""
+    inline, reference = Rng(seed, 5, index), Rng(seed, 5, index)
+    for _ in range(8):
+        r = reference.below(10)
+        expected: list[DimensionRef] = []
+        if r < 7:
+            expected.append(DimensionRef(*reference.pick(chart.COST_CENTRES)))
+            if r >= 5:
+                expected.append(DimensionRef(*reference.pick(chart.PROJECTS)))
+        assert Documents._dims(inline) == expected
+        assert inline.state == reference.state

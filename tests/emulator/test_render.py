@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
-from tests.emulator.fake_company import HOSTILE, NOW, fake_company, sales_document, voucher
+from tests.emulator.fake_company import HOSTILE, NOW, fake_company, purchase_invoice, sales_document, voucher
 from tests.emulator.resource_calls import BASE_URL, call
 
 from netvisor_sync.emulator import render, render_ledger
@@ -135,3 +136,43 @@ def test_render_speed_is_at_least_50k_rows_per_second() -> None:
         best = max(best, len(invoices) / max(time.process_time() - started, 1e-9))
     assert size > 0
     assert best >= 50_000, f"{best:,.0f} rows/s"
+
+
+def test_remembered_fragments_follow_every_field_they_render() -> None:
+    """A getsalesinvoice record is the same whether its customer and product parts were remembered or rendered afresh:
+    a changed customer field or a price written with other decimals never reuses an earlier fragment."""
+    doc = sales_document(1, "invoice")
+    render.clear_fragments()
+    cold = render.sales_item(doc, CTX, credited=False)
+    assert render.sales_item(doc, CTX, credited=False) == cold  # now from remembered fragments
+    moved = dataclasses.replace(doc, customer_town="Tampere", customer_country="SE")
+    moved_xml = etree.fromstring(render.sales_item(moved, CTX, credited=False).encode())
+    assert moved_xml.findtext("InvoicingCustomerTown") == "Tampere"
+    assert moved_xml.findtext("DeliveryAddressTown") == "Tampere"
+    assert moved_xml.find("DeliveryAddressCountryCode").get("ISO-3166") == "SE"
+    line = doc.lines[0]
+    short = dataclasses.replace(line, unit_price=Decimal("12.34"))
+    long = dataclasses.replace(line, unit_price=Decimal("12.340000000000"))  # equal, and hashes alike
+    assert "<ProductUnitPrice>12,3400</ProductUnitPrice>" in render.sales_line(short, CTX)
+    assert "<ProductUnitPrice>12,340000000000</ProductUnitPrice>" in render.sales_line(long, CTX)
+    old = render.sales_line(line, Context(BASE_URL, quirks=FIXTURE_ERA_QUIRKS))
+    assert "<productidentifier " in old
+    assert "<ProductIdentifier " in render.sales_line(line, CTX)
+
+
+def test_remembered_purchase_fragments_follow_every_field_they_render() -> None:
+    invoice = purchase_invoice(2)
+    render.clear_fragments()
+    cold = render.purchase_item(invoice, CTX, {}, version=2, attachments=False)
+    assert render.purchase_item(invoice, CTX, {}, version=2, attachments=False) == cold
+    renamed = dataclasses.replace(invoice, vendor_name="Toinen Oy", vendor_town="Oulu")
+    xml = etree.fromstring(render.purchase_item(renamed, CTX, {}, version=2, attachments=False).encode())
+    assert (xml.findtext("VendorName"), xml.findtext("VendorTown")) == ("Toinen Oy", "Oulu")
+    line = dataclasses.replace(invoice.lines[0], product_code="P1", unit_price=Decimal("3.5"))
+    assert "<UnitPrice>3,500000000000</UnitPrice>" in render.purchase_line(line, {}, inside=True)
+    wider = dataclasses.replace(line, unit_price=Decimal("3.500000000000000"))
+    assert "<UnitPrice>3,500000000000000</UnitPrice>" in render.purchase_line(wider, {}, inside=True)
+    other = dataclasses.replace(line, quantity=Decimal(7), account_number=4500)
+    text = render.purchase_line(other, {}, inside=True)
+    assert "<OrderedAmount>7</OrderedAmount>" in text
+    assert "<AccountingSuggestionBookkeepingAccount>4500<" in text

@@ -20,6 +20,10 @@ Choices where the sources disagree live in :class:`Quirks` (an instance per requ
 
 Text is escaped for XML element content (``& < >``) and attribute values (plus ``"``). Money uses a decimal comma,
 except ``SalesInvoiceAmount`` and ``ForeignCurrencyAmount`` on getsalesinvoice, which use a dot as Netvisor does.
+
+Parts of a record that depend only on master data (a getsalesinvoice customer block, a product's part of a line, a
+getpurchaseinvoice vendor block) are remembered in bounded dicts keyed by every field they render, so the text is the
+same whether a part was remembered or rendered afresh.
 """
 
 from __future__ import annotations
@@ -143,6 +147,27 @@ def dot(value: Decimal | None, places: int | None = 2) -> str:
     if decimals >= places:
         return text
     return f"{text}{'' if point >= 0 else '.'}{'0' * (places - decimals)}"
+
+
+#: rendered fragments that depend only on the fields in their key (a customer's address block, a product's part of
+#: a line), shared by every record carrying the same fields; cleared when full, so memory stays bounded
+_FRAGMENTS: dict[tuple[object, ...], str] = {}
+#: getsalesinvoice's (invoicing customer, delivery address) parts by the customer fields they render
+_CUSTOMERS: dict[tuple[object, ...], tuple[str, str]] = {}
+_FRAGMENTS_LIMIT = 8192  # per dict; a fragment is a few hundred bytes, so each stays within a few MB
+
+
+def clear_fragments() -> None:
+    """Forget every remembered fragment (a benchmark starting cold; output never depends on them)."""
+    _FRAGMENTS.clear()
+    _CUSTOMERS.clear()
+
+
+def _remember(key: tuple[object, ...], text: str) -> str:
+    if len(_FRAGMENTS) >= _FRAGMENTS_LIMIT:
+        _FRAGMENTS.clear()
+    _FRAGMENTS[key] = text
+    return text
 
 
 def flag(value: bool) -> str:
@@ -346,8 +371,14 @@ def sales_list_item(d: m.SalesDocument, ctx: Context, *, private_comment: bool, 
         f"<CustomerNetvisorKey>{d.customer_key}</CustomerNetvisorKey>{el('CustomerCode', d.customer_code)}"
         f"{el('CustomerName', d.customer_name)}{el('ReferenceNumber', d.reference)}"
         f"<InvoiceSum>{comma(d.amount)}</InvoiceSum><OpenSum>{comma(d.open_sum)}</OpenSum>"
-        f"<Uri>{esc(ctx.uri(detail, f'netvisorkey={d.netvisor_key}'))}</Uri>{extra}</SalesInvoice>\n"
+        f"<Uri>{_key_uri(ctx, detail)}{d.netvisor_key}</Uri>{extra}</SalesInvoice>\n"
     )
+
+
+def _key_uri(ctx: Context, resource: str) -> str:
+    """``ctx.uri(resource, "netvisorkey=")``, escaped, to which a list row appends its key (digits need no escaping)."""
+    key = ("key_uri", ctx.base_url, resource)
+    return _FRAGMENTS.get(key) or _remember(key, esc(ctx.uri(resource, "netvisorkey=")))
 
 
 def _foreign(d: m.SalesDocument) -> Decimal:
@@ -363,12 +394,18 @@ def _foreign_open(d: m.SalesDocument) -> Decimal:
 
 def sales_line(line: m.SalesLine, ctx: Context) -> str:
     ident = ctx.quirks.product_identifier_element
-    return (
-        f"<SalesInvoiceProductLine><NetvisorKey>{line.netvisor_key}</NetvisorKey>"
+    # str(price): equal Decimals with other exponents print differently (12.34 vs 12.340000000000)
+    key = ("sales_line", ident, line.product_code, line.product_key, line.product_name, str(line.unit_price),
+           line.vat_code, line.vat_percent)  # fmt: skip
+    product = _FRAGMENTS.get(key) or _remember(
+        key,
         f'<{ident} type="customer">{esc(line.product_code)}</{ident}>'
         f"<ProductNetvisorKey>{line.product_key}</ProductNetvisorKey>{el('ProductName', line.product_name)}"
         f"<ProductUnitPrice>{comma(line.unit_price, 4)}</ProductUnitPrice>"
-        f'<ProductVatPercentage vatcode="{attr(line.vat_code)}">{comma(line.vat_percent, None)}</ProductVatPercentage>'
+        f'<ProductVatPercentage vatcode="{attr(line.vat_code)}">{comma(line.vat_percent, None)}</ProductVatPercentage>',
+    )
+    return (
+        f"<SalesInvoiceProductLine><NetvisorKey>{line.netvisor_key}</NetvisorKey>{product}"
         f"<SalesInvoiceProductLineQuantity>{comma(line.quantity, None)}</SalesInvoiceProductLineQuantity>"
         f"<SalesInvoiceProductLineDiscountPercentage>{comma(line.discount_percent, None)}"
         f"</SalesInvoiceProductLineDiscountPercentage>{el('SalesInvoiceProductLineFreeText', line.free_text)}"
@@ -385,6 +422,35 @@ def _status_attributes(d: m.SalesDocument) -> str:
     return f' status="{attr(d.status)}"{substatus}'
 
 
+def _sales_customer(d: m.SalesDocument) -> tuple[str, str]:
+    """The invoicing-customer and delivery-address parts of a getsalesinvoice record: the same for every invoice
+    carrying the same customer fields, so rendered once per customer."""
+    key = (d.customer_key, d.customer_code, d.customer_business_id, d.customer_name, d.customer_address,
+           d.customer_post_number, d.customer_town, d.customer_country)  # fmt: skip
+    parts = _CUSTOMERS.get(key)
+    if parts is None:
+        country = f'<InvoicingCustomerCountryCode ISO-3166="{attr(d.customer_country)}">'
+        parts = (
+            f"<InvoicingCustomerNetvisorKey>{d.customer_key}</InvoicingCustomerNetvisorKey>"
+            f"{el('InvoicingCustomerCode', d.customer_code)}"
+            f"{el('InvoicingCustomerOrganizationIdentifier', d.customer_business_id)}"
+            f"{el('InvoicingCustomerName', d.customer_name)}<InvoicingCustomerNameExtension />"
+            f"{el('InvoicingCustomerAddressline', d.customer_address)}<InvoicingCustomerAdditionalAddressLine />"
+            f"{el('InvoicingCustomerPostnumber', d.customer_post_number)}{el('InvoicingCustomerTown', d.customer_town)}"
+            f"{country}{esc(country_name(d.customer_country))}</InvoicingCustomerCountryCode>"
+            f"<InvoicingCustomerInCollectionProhibitation>0</InvoicingCustomerInCollectionProhibitation>",
+            f"{el('DeliveryAddressName', d.customer_name)}"
+            f"{el('DeliveryAddressLine', d.customer_address)}{el('DeliveryAddressPostnumber', d.customer_post_number)}"
+            f"{el('DeliveryAddressTown', d.customer_town)}"
+            f'<DeliveryAddressCountryCode ISO-3166="{attr(d.customer_country)}">{esc(country_name(d.customer_country))}'
+            "</DeliveryAddressCountryCode><DeliveryMethod /><DeliveryTerm />",
+        )
+        if len(_CUSTOMERS) >= _FRAGMENTS_LIMIT:
+            _CUSTOMERS.clear()
+        _CUSTOMERS[key] = parts
+    return parts
+
+
 def sales_item(d: m.SalesDocument, ctx: Context, *, credited: bool) -> str:
     """getsalesinvoice/getorder ``SalesInvoice``; ``credited`` adds ``CreditedInvoiceNetvisorKey`` (replyoption 16)."""
     foreign = f"<ForeignCurrencyAmount>{dot(d.foreign_amount)}</ForeignCurrencyAmount>" if d.foreign_amount else ""
@@ -399,7 +465,7 @@ def sales_item(d: m.SalesDocument, ctx: Context, *, credited: bool) -> str:
         else ""
     )
     lines = "".join(sales_line(line, ctx) for line in d.lines)
-    country = f'<InvoicingCustomerCountryCode ISO-3166="{attr(d.customer_country)}">'
+    customer, delivery = _sales_customer(d)
     return (
         f"  <SalesInvoice><SalesInvoiceNetvisorKey>{d.netvisor_key}</SalesInvoiceNetvisorKey>"
         f"<SalesInvoiceNumber>{d.number}</SalesInvoiceNumber>{ansi_el('SalesInvoiceDate', d.date)}"
@@ -412,19 +478,7 @@ def sales_item(d: m.SalesDocument, ctx: Context, *, credited: bool) -> str:
         f"<SalesInvoiceFreeTextBeforeLines /><SalesInvoiceFreeTextAfterLines />"
         f"{el('SalesInvoiceOurReference', d.our_reference)}{el('SalesInvoiceYourReference', d.your_reference)}"
         f"{el('SalesInvoicePrivateComment', d.private_comment)}<SalesInvoiceAgreementIdentifier />"
-        f"<InvoicingCustomerNetvisorKey>{d.customer_key}</InvoicingCustomerNetvisorKey>"
-        f"{el('InvoicingCustomerCode', d.customer_code)}"
-        f"{el('InvoicingCustomerOrganizationIdentifier', d.customer_business_id)}"
-        f"{el('InvoicingCustomerName', d.customer_name)}<InvoicingCustomerNameExtension />"
-        f"{el('InvoicingCustomerAddressline', d.customer_address)}<InvoicingCustomerAdditionalAddressLine />"
-        f"{el('InvoicingCustomerPostnumber', d.customer_post_number)}{el('InvoicingCustomerTown', d.customer_town)}"
-        f"{country}{esc(country_name(d.customer_country))}</InvoicingCustomerCountryCode>"
-        f"<InvoicingCustomerInCollectionProhibitation>0</InvoicingCustomerInCollectionProhibitation>{foreign}{credit}"
-        f"<MatchPartialPaymentsByDefault>No</MatchPartialPaymentsByDefault>{el('DeliveryAddressName', d.customer_name)}"
-        f"{el('DeliveryAddressLine', d.customer_address)}{el('DeliveryAddressPostnumber', d.customer_post_number)}"
-        f"{el('DeliveryAddressTown', d.customer_town)}"
-        f'<DeliveryAddressCountryCode ISO-3166="{attr(d.customer_country)}">{esc(country_name(d.customer_country))}'
-        "</DeliveryAddressCountryCode><DeliveryMethod /><DeliveryTerm />"
+        f"{customer}{foreign}{credit}<MatchPartialPaymentsByDefault>No</MatchPartialPaymentsByDefault>{delivery}"
         f"<PaymentTermNetDays>{d.payment_term_net_days}</PaymentTermNetDays><PaymentTermCashDiscountDays>0"
         f'</PaymentTermCashDiscountDays><PaymentTermCashDiscount type="percentage">0</PaymentTermCashDiscount>'
         f"{voucher}<InvoiceLines><InvoiceLine>{lines}</InvoiceLine></InvoiceLines></SalesInvoice>\n"
@@ -453,7 +507,7 @@ def purchase_list_item(p: m.PurchaseInvoice, ctx: Context) -> str:
         f"{ansi_el('InvoiceDate', p.date)}{el('Vendor', p.vendor_name)}"
         f"{el('VendorOrganizationIdentifier', p.vendor_business_id)}<Sum>{comma(p.amount)}</Sum>"
         f"<Payments>{comma(p.paid_amount)}</Payments><OpenSum>{comma(p.amount - p.paid_amount)}</OpenSum>"
-        f"<Uri>{esc(ctx.uri('getpurchaseinvoice', f'netvisorkey={p.netvisor_key}'))}</Uri></PurchaseInvoice>\n"
+        f"<Uri>{_key_uri(ctx, 'getpurchaseinvoice')}{p.netvisor_key}</Uri></PurchaseInvoice>\n"
     )
 
 
@@ -476,19 +530,44 @@ def purchase_dimensions(refs: Iterable[m.DimensionRef], index: DimensionIndex) -
 def purchase_line(line: m.PurchaseLine, index: DimensionIndex, *, inside: bool) -> str:
     """A ``PurchaseInvoiceLine``; version 2 (``inside``) nests the dimensions, version 1 puts them after the line."""
     dims = purchase_dimensions(line.dimensions, index)
+    # the part after the sums is the same for every line buying the same product: rendered once per combination
+    # (other costs, without a product code, carry one-off prices and would only crowd the product lines out)
+    key = ("purchase_line", str(line.unit_price), line.vat_percent, line.vat_code, line.description, line.unit,
+           line.quantity, line.product_code, line.product_name, line.account_key, line.account_number)  # fmt: skip
+    goods = _FRAGMENTS.get(key) if line.product_code else None
+    if goods is None:
+        goods = (
+            f"<UnitPrice>{comma(line.unit_price, 12)}</UnitPrice>"
+            f"<VatPercent>{comma(line.vat_percent, None)}</VatPercent>{el('VatCode', line.vat_code)}"
+            f"{el('Description', line.description)}{el('Unit', line.unit)}"
+            f"<OrderedAmount>{comma(line.quantity, None)}</OrderedAmount>"
+            f"<DeliveredAmount>{comma(line.quantity, None)}</DeliveredAmount>{el('ProductCode', line.product_code)}"
+            f"<DiscountPercentage>0</DiscountPercentage>{el('ProductName', line.product_name)}"
+            f"<AccountingSuggestionBookkeepingAccountNetvisorKey>{line.account_key}"
+            f"</AccountingSuggestionBookkeepingAccountNetvisorKey>"
+            f"<AccountingSuggestionBookkeepingAccount>{line.account_number}</AccountingSuggestionBookkeepingAccount>"
+        )
+        if line.product_code:
+            _remember(key, goods)
     body = (
         f"<PurchaseInvoiceLine><NetvisorKey>{line.netvisor_key}</NetvisorKey><LineSum>{comma(line.sum)}</LineSum>"
-        f"<LineNetSum>{comma(line.net_sum)}</LineNetSum><UnitPrice>{comma(line.unit_price, 12)}</UnitPrice>"
-        f"<VatPercent>{comma(line.vat_percent, None)}</VatPercent>{el('VatCode', line.vat_code)}"
-        f"{el('Description', line.description)}{el('Unit', line.unit)}"
-        f"<OrderedAmount>{comma(line.quantity, None)}</OrderedAmount>"
-        f"<DeliveredAmount>{comma(line.quantity, None)}</DeliveredAmount>{el('ProductCode', line.product_code)}"
-        f"<DiscountPercentage>0</DiscountPercentage>{el('ProductName', line.product_name)}"
-        f"<AccountingSuggestionBookkeepingAccountNetvisorKey>{line.account_key}"
-        f"</AccountingSuggestionBookkeepingAccountNetvisorKey>"
-        f"<AccountingSuggestionBookkeepingAccount>{line.account_number}</AccountingSuggestionBookkeepingAccount>"
+        f"<LineNetSum>{comma(line.net_sum)}</LineNetSum>{goods}"
     )
     return f"{body}{dims}</PurchaseInvoiceLine>" if inside else f"{body}</PurchaseInvoiceLine>{dims}"
+
+
+def _purchase_vendor(p: m.PurchaseInvoice) -> str:
+    """The vendor part of a getpurchaseinvoice record, rendered once per combination of vendor fields."""
+    key = ("purchase_vendor", p.vendor_key, p.vendor_business_id, p.vendor_code, p.vendor_name, p.vendor_address,
+           p.vendor_post_number, p.vendor_town, p.vendor_country)  # fmt: skip
+    return _FRAGMENTS.get(key) or _remember(
+        key,
+        f"<VendorNetvisorKey>{p.vendor_key}</VendorNetvisorKey>"
+        f"{el('VendorOrganizationIdentifier', p.vendor_business_id)}{el('VendorCode', p.vendor_code)}"
+        f"{el('VendorName', p.vendor_name)}{el('VendorAddressline', p.vendor_address)}"
+        f"{el('VendorPostnumber', p.vendor_post_number)}{el('VendorTown', p.vendor_town)}"
+        f"{el('VendorCountry', p.vendor_country)}",
+    )
 
 
 def purchase_item(p: m.PurchaseInvoice, ctx: Context, index: DimensionIndex, *, version: int, attachments: bool) -> str:
@@ -508,11 +587,8 @@ def purchase_item(p: m.PurchaseInvoice, ctx: Context, index: DimensionIndex, *, 
         f"{el('ForeignCurrencyAmount', foreign)}{el('ForeignCurrencyNameID', p.currency)}"
         f"{el('InvoiceStatus', purchase_status_text(p.status, ctx.language))}{el('ApprovalStatus', p.approval_status)}"
         f"<PurchaseInvoiceOurReference /><PurchaseInvoiceYourReference />"
-        f"{el('PurchaseInvoiceDescription', p.description)}<VendorNetvisorKey>{p.vendor_key}</VendorNetvisorKey>"
-        f"{el('VendorOrganizationIdentifier', p.vendor_business_id)}{el('VendorCode', p.vendor_code)}"
-        f"{el('VendorName', p.vendor_name)}{el('VendorAddressline', p.vendor_address)}"
-        f"{el('VendorPostnumber', p.vendor_post_number)}{el('VendorTown', p.vendor_town)}"
-        f"{el('VendorCountry', p.vendor_country)}<Fingerprint />{el('VoucherID', p.voucher_key)}"
+        f"{el('PurchaseInvoiceDescription', p.description)}{_purchase_vendor(p)}"
+        f"<Fingerprint />{el('VoucherID', p.voucher_key)}"
         f"<IsAccounted>{flag(p.is_accounted)}</IsAccounted><InvoiceLines>{lines}</InvoiceLines>"
         f"{'<Attachments />' if attachments else ''}</PurchaseInvoice>\n"
     )
