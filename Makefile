@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -27,11 +27,17 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests scripts benchmarks
+	$(BIN)/ruff check --fix src tests scripts benchmarks
 
 demo: $(STAMP)
 	$(BIN)/netvisor-sync demo
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --quick $(BENCH_ARGS)
+
+bench-full: $(STAMP)
+	$(BIN)/python -m benchmarks.run --full $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info

@@ -1,0 +1,132 @@
+"""What runs inside a measured child process: one ``run_sync`` or one naive dlt baseline, timed from inside.
+
+``python -m benchmarks.child <job.json>`` reads the job, runs it and writes ``<job.json>.out``: wall seconds and
+CPU seconds of the work itself (imports and interpreter start excluded), rows per table, calls, errors. The parent
+(:mod:`benchmarks.measure`) adds what only it can see: the whole process's CPU from ``wait4``. Peak RSS is the
+child's own ``VmHWM`` (see :func:`_peak_rss_mb`).
+
+Profiling (``"profiler": "py-spy"``) wraps the whole child from outside (:mod:`benchmarks.measure`): py-spy sees
+every thread, which dlt's worker threads need.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sync_job(job: dict[str, Any]) -> dict[str, Any]:
+    """One :func:`netvisor_sync.sync.run_sync` over the job's companies."""
+    from netvisor_sync.auth import Credentials  # noqa: PLC0415 - import cost is not part of the measured work
+    from netvisor_sync.sync import run_sync  # noqa: PLC0415
+
+    companies = [Credentials(**values) for values in job["credentials"]]
+
+    def work() -> dict[str, Any]:
+        summary = run_sync(
+            companies,
+            base_url=job["base_url"],
+            destination=job["destination"],
+            pipelines_dir=job["pipelines_dir"],
+            workers=job.get("workers", 1),
+            tables=job.get("tables"),
+        )
+        loaded: dict[str, int] = {}
+        for company in summary.companies:
+            for table, count in company.loaded.items():
+                if not table.startswith("_dlt"):
+                    loaded[table] = loaded.get(table, 0) + count
+        return {"ok": summary.ok, "errors": summary.errors[:5], "loaded": loaded, "calls": summary.calls}
+
+    return _timed(work, job)
+
+
+def naive_job(job: dict[str, Any]) -> dict[str, Any]:
+    """What a user would write first: plain dicts from ``parse_response`` into a default dlt DuckDB pipeline.
+
+    It makes exactly the calls the sync made (``job["calls"]``: resource and parameters, from the emulator's log),
+    one dlt resource per Netvisor resource, dlt defaults everywhere (``insert_values``, nested lists as child tables).
+    """
+    import dlt  # noqa: PLC0415
+
+    from netvisor_sync.auth import Credentials  # noqa: PLC0415
+    from netvisor_sync.parse import parse_response  # noqa: PLC0415
+    from netvisor_sync.transport import NetvisorClient  # noqa: PLC0415
+
+    calls: dict[str, list[dict[str, str]]] = {}
+    for name, params in job["calls"]:
+        calls.setdefault(name, []).append(params)
+    client = NetvisorClient(Credentials(**job["credentials"][0]), base_url=job["base_url"])
+
+    def pages(name: str) -> Any:
+        for params in calls[name]:
+            yield parse_response(name, client.get(name, params).body)
+
+    def work() -> dict[str, Any]:
+        pipeline = dlt.pipeline(
+            pipeline_name="naive",
+            destination=dlt.destinations.duckdb(credentials=job["destination"]),
+            dataset_name="naive",
+            pipelines_dir=job["pipelines_dir"],
+        )
+        resources = [dlt.resource(pages(name), name=name, write_disposition="replace") for name in calls]
+        pipeline.run(resources)
+        trace = pipeline.last_trace
+        assert trace is not None
+        assert trace.last_normalize_info is not None
+        counts = trace.last_normalize_info.row_counts
+        loaded = {table: count for table, count in counts.items() if not table.startswith("_dlt")}
+        return {"ok": True, "errors": [], "loaded": loaded, "calls": {name: len(p) for name, p in calls.items()}}
+
+    return _timed(work, job)
+
+
+def _peak_rss_mb() -> float:
+    """Peak RSS of this process image (``VmHWM``).
+
+    Not ``ru_maxrss``: Linux carries that across ``exec`` from the forked parent, so a child of a big benchmark
+    process would report the parent's size.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(work: Callable[[], dict[str, Any]], job: dict[str, Any]) -> dict[str, Any]:
+    ready_rss_mb = _peak_rss_mb()  # imports done, no data yet
+    cpu, started = _cpu(), time.perf_counter()
+    result = work()
+    result["wall"] = time.perf_counter() - started
+    result["cpu"] = _cpu() - cpu
+    result["ready_rss_mb"] = ready_rss_mb
+    result["peak_rss_mb"] = _peak_rss_mb()
+    return result
+
+
+JOBS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"sync": sync_job, "naive": naive_job}
+
+
+def main(argv: list[str]) -> int:
+    path = argv[0]
+    job = json.loads(Path(path).read_text())
+    job["job_path"] = path
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    result = JOBS[job["kind"]](job)
+    Path(path + ".out").write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

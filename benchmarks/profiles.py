@@ -1,0 +1,112 @@
+"""Read a py-spy raw (collapsed) profile and say where the time goes: the hottest frames, inclusive and self.
+
+Use it when a goal is missed: ``make bench PROFILE=py-spy`` (or ``--profile py-spy``) keeps one profile per timed
+sync, and :func:`summarize` turns it into the short table ``RESULTS.md`` shows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+_FRAME = re.compile(r"^(?P<func>[^ ]+) \((?P<file>[^:]+)(?::(?P<line>\d+))?\)$")
+
+
+def _name(frame: str) -> str:
+    match = _FRAME.match(frame.strip())
+    if not match:
+        return frame.strip()
+    path = match["file"]
+    for marker in ("site-packages/", "src/", "lib/python3.11/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    return f"{match['func']} ({path})"
+
+
+def summarize(path: Path, *, top: int = 15, thread_filter: str | None = None) -> tuple[int, list[tuple[str, int, int]]]:
+    """Total samples and ``(frame, inclusive samples, self samples)`` for the ``top`` frames by inclusive time.
+
+    Frames that hold every sample (the interpreter's entry points) are left out; ``thread_filter`` keeps only
+    stacks whose thread name contains it (py-spy puts the thread first in each stack).
+    """
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        frames = stack.split(";")
+        if thread_filter and thread_filter not in frames[0]:
+            continue
+        count = int(count_text)
+        total += count
+        names = [_name(frame) for frame in frames[1:]]
+        for name in set(names):
+            inclusive[name] += count
+        if names:
+            own[names[-1]] += count
+    rows = [(name, n, own[name]) for name, n in inclusive.most_common() if n < total]
+    return total, rows[:top]
+
+
+#: leaf frames of threads that are only parked (pool workers without work, joins): not where time goes
+IDLE = ("_worker (concurrent/futures/thread.py)", "Condition.wait (threading.py)", "Thread.join", "Event.wait")
+
+
+def self_top(path: Path, *, top: int = 15) -> list[tuple[str, int]]:
+    """The ``top`` frames by self samples (where the CPU or the waiting happens), parked threads left out."""
+    own: Counter[str] = Counter()
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if stack and count_text.isdigit():
+            leaf = _name(stack.split(";")[-1])
+            if not leaf.startswith(IDLE) and "MainThread" not in stack.split(";")[0]:
+                own[leaf] += int(count_text)
+    return own.most_common(top)
+
+
+#: (category, markers): a stack belongs to the first category with a marker in any of its frames (checked in order,
+#: so the specific work inside dlt's extract step - HTTP, parsing, Arrow - wins over the step that encloses it)
+CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Netvisor calls: HTTP, MAC, waiting for the answer", ("netvisor_sync/transport.py", "httpx/", "httpcore/")),
+    ("XML parsing (netvisor_sync.parse)", ("netvisor_sync/parse/",)),
+    ("records -> Arrow tables (arrow.py, columns.py)", ("netvisor_sync/arrow.py", "netvisor_sync/columns.py")),
+    (
+        "batches, merge of list and detail rows (fetch.py, source.py)",
+        ("netvisor_sync/fetch.py", "netvisor_sync/source.py"),
+    ),
+    ("dlt extract (item buffers, parquet files)", ("dlt/extract/",)),
+    ("dlt normalize", ("Pipeline.normalize ",)),
+    ("dlt load into DuckDB (merge jobs)", ("Pipeline.load ",)),
+    ("dlt state restore (sync_destination)", ("Pipeline.sync_destination ",)),
+)
+LOCK_WAIT = "waiting for the destination lock (another company loads)"
+
+
+def categorize(path: Path, *, thread_filter: str | None = None) -> tuple[int, list[tuple[str, int]]]:
+    """Samples per category (see :data:`CATEGORIES`) for the stacks of the threads matching ``thread_filter``."""
+    counts: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        frames = stack.split(";")
+        if thread_filter and thread_filter not in frames[0]:
+            continue
+        count = int(count_text)
+        total += count
+        counts[_category(frames[1:])] += count
+    return total, counts.most_common()
+
+
+def _category(frames: list[str]) -> str:
+    if frames and frames[-1].startswith("_sync_company "):
+        return LOCK_WAIT  # the company thread itself blocks only on the load lock
+    for name, markers in CATEGORIES:
+        if any(marker in frame for frame in frames for marker in markers):
+            return name
+    return "dlt pipeline setup and everything else"
