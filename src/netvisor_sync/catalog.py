@@ -3,9 +3,11 @@
 An :class:`Entry` says where an entity's rows come from and how to read them cheaply: the list resource and its fixed
 parameters, the key, how the server filters changes (``changedsince``, ``lastmodifiedstart``, or a key cursor), how
 the list pages, which detail resource completes a row and how many keys one detail call takes, which nested lists
-become their own tables (lines), which ``deleted*.nv`` feed reports deletions, and which date parameters bound a
-first-sync backfill. :mod:`netvisor_sync.fetch` turns an entry into calls and :mod:`netvisor_sync.source` into a dlt
-resource; neither knows any entity by name, so adding a resource means adding an entry here (plus its parser).
+become their own tables (lines), which ``deleted*.nv`` feed reports deletions, and which date parameters window a
+first sync (from ``start_date``; for lists without paging also from the first accounting period, see
+:mod:`netvisor_sync.fetch`: an unpaged list answers in one response, so windows are what bound its memory).
+:mod:`netvisor_sync.fetch` turns an entry into calls and :mod:`netvisor_sync.source` into a dlt resource; neither
+knows any entity by name, so adding a resource means adding an entry here (plus its parser).
 
 Limits follow the API reference (section 3): detail batches of 500 keys (400 for ``getproduct``), list pages of 500.
 """
@@ -60,7 +62,12 @@ class Child:
 
 @dataclass(frozen=True)
 class DateWindow:
-    """Date parameters that bound a list by document date, for the first sync's backfill from ``start_date``.
+    """Date parameters that bound a list by document date, for the first sync's backfill.
+
+    A first run with ``start_date`` reads windows of ``months`` months from it. A list without paging reads its first
+    run in windows even without ``start_date`` (from the first accounting period): one answer then holds at most
+    ``months`` months of documents, which bounds memory at the price of one call per window. ``months`` is 1 for the
+    ledger (vouchers carry all their lines) and 12 for lists whose rows are one short line per document.
 
     ``column`` is the record column holding that date; rows older than ``start_date`` are dropped from change-filtered
     runs too, so ``start_date`` bounds history everywhere.
@@ -70,7 +77,7 @@ class DateWindow:
     end_param: str
     column: str
     months: int = 1
-    #: the list refuses an unfiltered call (accountingledger): without ``start_date`` one window spans all history
+    #: the list refuses an unfiltered call (accountingledger): with no window to start from, one spans all history
     required: bool = False
 
 
@@ -178,7 +185,7 @@ ENTRIES: tuple[Entry, ...] = (
         detail=Detail("getpurchaseinvoice", "netvisorkeylist", params={"version": "2", "omitattachments": "true"}),
         children=_lines("purchase_invoice_lines", "purchase_invoice_key"),
         delete_feed="deletedpurchaseinvoices",
-        window=DateWindow("begininvoicedate", "endinvoicedate", "invoice_date"),
+        window=DateWindow("begininvoicedate", "endinvoicedate", "invoice_date", months=12),
     ),
     Entry(
         table="purchase_orders",
@@ -188,7 +195,7 @@ ENTRIES: tuple[Entry, ...] = (
         detail=Detail("getpurchaseorder", "netvisorkeylist"),
         children=_lines("purchase_order_lines", "purchase_order_key"),
         delete_feed="deletedpurchaseorders",
-        window=DateWindow("limitbegindate", "limitenddate", "order_date"),
+        window=DateWindow("limitbegindate", "limitenddate", "order_date", months=12),
     ),
     Entry(
         table="vouchers",

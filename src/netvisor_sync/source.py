@@ -28,9 +28,10 @@ How the warehouse stays exact:
   list clears them without touching other companies.
 * **State.** ``resource_state()[organisation_id]`` holds ``cursor``, ``max_key`` (key-paged feeds without a change
   filter) and ``keys`` (reconcilable tables). The cursor is the window end of the last run in Netvisor's local time
-  (naive Europe/Helsinki): the server's ``ResponseStatus/TimeStamp`` of the run's first answer when the fetch
-  reports it, else this machine's clock read before the first call (it must be NTP-synced anyway: Netvisor's MAC
-  check rejects skewed clocks), or an injected clock. The next run asks for changes since ``cursor - lookback``
+  (naive Europe/Helsinki): the server's ``ResponseStatus/TimeStamp`` of the first answer of the run for that
+  company and table (:func:`netvisor_sync.parse.read_timestamp`), so a client clock that is off by hours neither
+  misses nor re-reads changes. If an answer carries no timestamp, it is this machine's clock (or an injected one)
+  read before the first call. The next run asks for changes since ``cursor - lookback``
   (default one day), so clock skew and late commits are re-read, and merge makes the overlap harmless. dlt commits
   state with the load package and ``sync.run_sync`` aborts a failed package (restoring the previous state), so a
   failed load never moves the cursor.
@@ -59,13 +60,14 @@ from netvisor_sync.config import validate_settings
 from netvisor_sync.errors import (
     RIGHTS_FIX,
     AuthenticationFailed,
+    MalformedResponse,
     NetvisorError,
     ResponseError,
     ServiceAccessError,
 )
-from netvisor_sync.fetch import Batch, Fetch, Key, Page, Window, read_entry
+from netvisor_sync.fetch import Batch, Fetch, History, Key, Page, Window, read_entry
 from netvisor_sync.options import HARD_DELETE, ORGANISATION, Options, as_list, make_options
-from netvisor_sync.parse import iter_records
+from netvisor_sync.parse import iter_records, read_timestamp
 from netvisor_sync.report import ProgressEvent, RunReport, Skipped
 from netvisor_sync.transport import NetvisorClient
 
@@ -75,11 +77,15 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 
 @dataclass
 class CompanyReader:
-    """One company: its organisation id and how to call Netvisor for it (a fetch per table, for progress)."""
+    """One company: its organisation id and how to call Netvisor for it (a fetch per table, for progress).
+
+    ``history`` (when the company's books begin) is discovered once per run and shared by all its tables.
+    """
 
     organisation_id: str
     fetch_for: Any  # Callable[[str], Fetch]: table -> fetch; Any keeps dlt's config injection away from it
     client: Any = None  # the NetvisorClient behind fetch_for, if any: its stats count the calls
+    history: History = field(default_factory=History)
 
 
 @dataclass
@@ -195,8 +201,22 @@ def client_fetch(client: Any, table: str, report: RunReport | None) -> Fetch:
     organisation_id = client.credentials.organisation_id
 
     def fetch(resource: str, params: Mapping[str, str]) -> Page:
-        response = client.get(resource, params)
-        return Page(_counted(iter_records(resource, response.body), resource), response.headers)
+        # The transport only checks the envelope, so a 200 whose records are cut or broken further down is found
+        # here. Such a body is usually a cut connection: read the page in full and fetch it again, a bounded
+        # number of times, before anything of it is yielded (a page is at most one call's answer).
+        attempt = 0
+        while True:
+            response = client.get(resource, params)
+            try:
+                records = list(iter_records(resource, response.body))
+            except MalformedResponse:
+                if attempt >= client.malformed_retries:
+                    raise
+                attempt += 1
+                client.stats.record_retry(resource)
+                continue
+            server_time = read_timestamp(response.body)
+            return Page(_counted(iter(records), resource), response.headers, server_time)
 
     def _counted(records: Iterator[dict[str, Any]], resource: str) -> Iterator[dict[str, Any]]:
         count = 0
@@ -286,7 +306,7 @@ def _company_tables(
     if options.full_refresh:
         company_state.clear()
     started = plan.now()
-    window = _window(entry, company_state, plan, started)
+    window = _window(entry, company_state, plan, started, company.history)
     upserted, deleted, lines = 0, 0, Counter[str]()
     keys: set[Key] | None = {tuple(k) for k in company_state.get("keys", [])} if entry.reconcilable else None
     try:
@@ -338,7 +358,7 @@ def _advance(
         company_state["keys"] = [list(key) for key in sorted(keys, key=repr)]
 
 
-def _window(entry: Entry, company_state: Mapping[str, Any], plan: Plan, now: datetime) -> Window:
+def _window(entry: Entry, company_state: Mapping[str, Any], plan: Plan, now: datetime, history: History) -> Window:
     cursor = company_state.get("cursor")
     since = datetime.fromisoformat(cursor) - plan.options.lookback if cursor and not entry.full_refresh else None
     above_key = company_state.get("max_key") if entry.change_filter == "above_key" else None
@@ -348,6 +368,7 @@ def _window(entry: Entry, company_state: Mapping[str, Any], plan: Plan, now: dat
         start_date=plan.options.start_date,
         above_key=above_key if since is not None else None,
         reconcile=plan.options.reconcile,
+        history=history,
     )
 
 

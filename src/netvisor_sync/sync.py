@@ -180,8 +180,9 @@ def run_sync(
         pipelines_dir: where dlt keeps pipeline working state (default dlt's, ``~/.dlt/pipelines``).
         schema_contract: ``"evolve"`` (default), ``"freeze"`` or a dlt contract dict.
         http_transport: an ``httpx`` transport for every client (tests: the emulator's WSGI app).
-        clock: Netvisor's local time now (naive Europe/Helsinki) for cursors and delete-feed windows; this machine's
-            clock by default (tests pass the emulator's clock so they can move time forward).
+        clock: Netvisor's local time now (naive Europe/Helsinki) for delete-feed windows, and for cursors only when
+            an answer has no ``ResponseStatus/TimeStamp`` (cursors are the server's time); this machine's clock by
+            default (tests pass the emulator's clock so they can move time forward).
 
     Raises:
         ConfigError: bad settings, tables or options (nothing was called yet).

@@ -247,6 +247,11 @@ class ClientStats:
             stats.retries += max(attempts - 1, 0)
             stats.seconds += seconds
 
+    def record_retry(self, resource: str) -> None:
+        """Count a retry decided above the transport (a body found broken only by the record parser)."""
+        with self._lock:
+            self._by_resource.setdefault(normalize_resource(resource), ResourceStats()).retries += 1
+
     @property
     def by_resource(self) -> dict[str, ResourceStats]:
         """A snapshot: resource name -> its counts."""

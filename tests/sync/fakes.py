@@ -42,6 +42,8 @@ class FakeNetvisor:
     vouchers: dict[int, dict[str, Any]] = field(default_factory=dict)
     customers: dict[int, dict[str, Any]] = field(default_factory=dict)
     accounts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: begin dates of the accounting periods (where history starts; none: the company has no periods)
+    periods: list[date] = field(default_factory=list)
     deleted_invoices: dict[int, datetime] = field(default_factory=dict)
     blocked: set[str] = field(default_factory=set)
     calls: Counter[str] = field(default_factory=Counter)
@@ -85,10 +87,12 @@ class FakeNetvisor:
 
     def _accountingledger(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
         since = _moment(params.get("lastmodifiedstart"))
+        first, last = (_day(params.get(name)) for name in ("startdate", "enddate"))
         return [
             {k: v for k, v in doc.items() if k != "modified"}
             for _, doc in sorted(self.vouchers.items())
-            if since is None or doc["modified"] >= since
+            if (since is None or doc["modified"] >= since)
+            and (first is None or "voucher_date" not in doc or first <= doc["voucher_date"] <= (last or date.max))
         ]
 
     def _deletedvouchers(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -107,9 +111,16 @@ class FakeNetvisor:
         assert len(keys) <= 500
         return [{k: v for k, v in self.customers[key].items() if k != "modified"} for key in keys]
 
+    def _accountingperiodlist(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        return [{"netvisor_key": n, "begin_date": begin} for n, begin in enumerate(self.periods, start=1)]
+
     def _accountlist(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
         return [dict(doc) for _, doc in sorted(self.accounts.items())]
 
 
 def _moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None

@@ -5,7 +5,8 @@ Modules, in the order data flows through them:
 * ``xml`` - the hardened parser: refuses DTDs/entities (``UnsafeXML``), maps every parser failure to
   ``MalformedResponse`` with the HTTP status and a short escaped excerpt.
 * ``envelope`` - ``read_status``: OK, or the typed ``NetvisorError`` for ``FAILED`` / ``CODE :: message``; reads
-  no further than ``ResponseStatus``, so the transport calls it on every response.
+  no further than ``ResponseStatus``, so the transport calls it on every response. ``read_timestamp``: the
+  server's ``ResponseStatus/TimeStamp`` as a naive datetime, read as cheaply (the sync's cursor).
 * ``convert`` - leaf converters (decimal comma or dot -> ``Decimal``, every Netvisor date format, booleans in
   several spellings, empty -> ``None``) and the column kinds (``TEXT``, ``INT``, ``DECIMAL(p, s)``, ...).
 * ``shape`` / ``shapes`` - the ``Shape`` type and ``SHAPES``, one declaration per read resource.
@@ -35,7 +36,7 @@ from netvisor_sync.parse.convert import (
     TIMESTAMP,
     ColumnKind,
 )
-from netvisor_sync.parse.envelope import read_status
+from netvisor_sync.parse.envelope import read_status, read_timestamp
 from netvisor_sync.parse.plan import Record
 from netvisor_sync.parse.records import iter_records, parse_response, shape_for
 from netvisor_sync.parse.shape import LINE_NUMBER, Shape
@@ -62,5 +63,6 @@ __all__ = [
     "iter_records",
     "parse_response",
     "read_status",
+    "read_timestamp",
     "shape_for",
 ]

@@ -10,6 +10,9 @@ response (any HTTP status): it streams only until ``ResponseStatus`` closes, so 
   with the HTTP status and an excerpt of the body,
 * a DTD or entity declaration -> :class:`~netvisor_sync.errors.UnsafeXML`.
 
+:func:`read_timestamp` reads the server's own time from the same envelope (``ResponseStatus/TimeStamp``), as
+cheaply; the sync uses it as its cursor so that its windows follow Netvisor's clock rather than this machine's.
+
 ``read_status`` does not look past the envelope, so a body truncated *after* ``ResponseStatus`` passes it; the
 record reader (``parse.records``) finds that when it reaches the break.
 """
@@ -18,11 +21,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import BinaryIO, Final
 
 from lxml import etree
 
 from netvisor_sync.errors import NetvisorError, netvisor_error
+from netvisor_sync.parse.convert import to_timestamp
 from netvisor_sync.parse.xml import iter_events, malformed, open_source
 from netvisor_sync.resources import normalize_resource
 
@@ -115,3 +120,39 @@ def read_status(body: bytes | BinaryIO, *, resource: str, http_status: int = 200
             judge(statuses, resource=name, status=http_status, head=head)
             return
     raise malformed("a Netvisor document without ResponseStatus", resource=name, status=http_status, head=head)
+
+
+def read_timestamp(body: bytes | BinaryIO) -> datetime | None:
+    """Netvisor's time of an answer, ``ResponseStatus/TimeStamp`` (``d.M.yyyy H:mm:ss``, naive Finnish local time).
+
+    Use it for anything that must follow the server's clock (sync cursors). It stops at the end of
+    ``ResponseStatus``, so it costs microseconds on any body. Call it after :func:`read_status`; it does not judge.
+
+    Returns:
+        The timestamp, or ``None`` if the envelope has none or it is not a readable date and time (the caller falls
+        back to its own clock).
+
+    Raises:
+        MalformedResponse: the body is not XML at all (as :func:`read_status` would).
+        UnsafeXML: a DTD or entity declaration.
+    """
+    depth = 0
+    for event, element in iter_events(body, resource="", status=None, events=("start", "end")):
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        if event == "start":
+            depth += 1
+            continue
+        depth -= 1
+        if depth == 2 and tag == "timestamp" and _parent_tag(element) == "responsestatus":
+            try:
+                return to_timestamp(element.text)
+            except ValueError:
+                return None
+        if depth == 1:  # the first child of Root is ResponseStatus: nothing after it is read
+            return None
+    return None
+
+
+def _parent_tag(element: etree._Element) -> str:
+    parent = element.getparent()
+    return parent.tag.lower() if parent is not None and isinstance(parent.tag, str) else ""
