@@ -1,7 +1,8 @@
 """The ``netvisor-sync`` command line: thin typer commands over the library, with rich output and clear errors.
 
 Commands: ``init`` (settings templates), ``check`` (authentication and rights of interface resources), ``sync``,
-``status``, ``demo`` (the emulator into a local DuckDB file, no configuration needed) and ``emulator serve``.
+``status``, ``verify`` (the loaded dataset against Netvisor's own lists),
+``demo`` (the emulator into a local DuckDB file, no configuration needed) and ``emulator serve``.
 
 Errors a user can fix print one message on stderr and no traceback: :class:`~netvisor_sync.errors.ConfigError` exits
 with 2, every other :class:`~netvisor_sync.errors.NetvisorSyncError` (authentication, blocked resources, a failed sync)
@@ -25,7 +26,16 @@ from rich.markup import escape
 from netvisor_sync import __version__
 from netvisor_sync.access import CompanyAccess, check_access, probe_calls
 from netvisor_sync.catalog import ENTRIES, TABLE_OWNERS, select_entries
-from netvisor_sync.console import err, out, print_access, print_query, print_status, print_summary, with_progress
+from netvisor_sync.console import (
+    err,
+    out,
+    print_access,
+    print_query,
+    print_status,
+    print_summary,
+    print_verify,
+    with_progress,
+)
 from netvisor_sync.errors import ConfigError, NetvisorSyncError
 from netvisor_sync.templates import write_templates
 from netvisor_sync.validation import (
@@ -365,6 +375,78 @@ def status(ctx: typer.Context, *, pipelines_dir: PipelinesDirOption = None) -> N
 
     companies = sync_module.status(pipelines_dir)
     print_status(companies)
+
+
+# ---------------------------------------------------------------------------------------------------------- verify
+
+
+@app.command()
+@user_errors
+def verify(
+    ctx: typer.Context,
+    *,
+    tables: TablesOption = None,
+    destination: Annotated[
+        str,
+        typer.Option(
+            metavar="DESTINATION",
+            help="Where `sync` loaded to: duckdb (./netvisor.duckdb), a .duckdb file, a postgresql:// URL, or a dlt "
+            "destination name.",
+        ),
+    ] = "duckdb",
+    dataset: Annotated[str, typer.Option(metavar="NAME", help="Dataset (schema) `sync` wrote.")] = DEFAULT_DATASET,
+    start_date: Annotated[
+        str | None,
+        typer.Option(
+            metavar="YYYY-MM-DD",
+            help="The sync's start date (history before it is not expected); default: start_date in "
+            "[sources.netvisor].",
+            show_default=False,
+        ),
+    ] = None,
+    end_date: Annotated[
+        str | None,
+        typer.Option(metavar="YYYY-MM-DD", help="Last trial-balance date (default: today).", show_default=False),
+    ] = None,
+    deep: Annotated[
+        bool,
+        typer.Option("--deep", help="Also compare invoice and order lines (one detail call per 500 documents)."),
+    ] = False,
+) -> None:
+    """Prove the loaded dataset is complete: row keys, lines and the trial balance against Netvisor's own lists.
+
+    Per company and table: the keys in the destination against a full listing from Netvisor; voucher and dimension
+    lines (invoice and order lines with --deep); the loaded ledger summed per account at each month end against
+    accountbalance.nv. Read-only on both sides. Exits with 1 on any mismatch.
+    """
+    from netvisor_sync.config import load_settings  # noqa: PLC0415
+    from netvisor_sync.verify import verify as verify_dataset  # noqa: PLC0415
+
+    settings = load_settings({"start_date": start_date})
+    selected = validate_tables(_split(tables), TABLE_OWNERS) or settings.tables
+    target = _destination(destination, validate_dataset(dataset))
+    report = verify_dataset(
+        list(settings.companies),
+        destination=target,
+        dataset_name=dataset,
+        base_url=settings.base_url,
+        tables=list(selected) or None,
+        start_date=settings.start_date,
+        end_date=_end_date(end_date),
+        deep=deep,
+    )
+    print_verify(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _end_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigError(f"--end-date must be a date as yyyy-MM-dd, not {value!r}") from None
 
 
 # ------------------------------------------------------------------------------------------------------------ demo

@@ -1,4 +1,4 @@
-"""How the command line shows things: access tables, progress bars, the sync summary, status and query results.
+"""How the command line shows things: access tables, progress bars, the sync summary, status, verify checks, queries.
 
 Everything prints through rich: tables and results on stdout, progress and errors on stderr (so stdout stays
 clean for piping). The progress bars are fed by ``run_sync``'s :class:`~netvisor_sync.report.ProgressEvent`
@@ -24,6 +24,7 @@ from netvisor_sync.report import Progress, ProgressEvent
 
 if TYPE_CHECKING:
     from netvisor_sync.sync import CompanyStatus, SyncSummary
+    from netvisor_sync.verify import VerifyReport
 
 R = TypeVar("R")
 
@@ -172,6 +173,36 @@ def print_status(companies: Sequence[CompanyStatus]) -> None:
         for name, cursor in sorted(company.cursors.items()):
             table.add_row(name, cursor)
         console.print(table)
+
+
+def print_verify(report: VerifyReport) -> None:
+    """One row per check (company, check, table, expected, loaded, ok/MISMATCH, first differences), then a verdict."""
+    console = out()
+    console.print(f"Verified {report.destination}, dataset {report.dataset_name}, against Netvisor:", soft_wrap=True)
+    table = Table()
+    for name in ("company", "check", "table", "expected", "loaded", "result", "differences / note"):
+        table.add_column(name, justify="right" if name in ("expected", "loaded") else "left")
+    for check in report.checks:
+        expected = "–" if check.expected is None else f"{check.expected:,}"
+        result = "[green]ok[/]" if check.ok else "[bold red]MISMATCH[/]"
+        shown = list(check.differences)
+        if check.mismatches > len(shown):
+            shown.append(f"… {check.mismatches - len(shown):,} more")
+        detail = "; ".join([*shown, *([check.note] if check.note else [])])
+        table.add_row(
+            check.organisation_id, check.check, check.table, expected, f"{check.loaded:,}", result, escape(detail)
+        )
+    console.print(table)
+    calls = sum(report.calls.values())
+    console.print(f"{calls:,} Netvisor API calls in {report.seconds:.1f} s.")
+    if report.ok:
+        console.print(f"[green]Verified: all {len(report.checks)} checks match Netvisor.[/]")
+    else:
+        console.print(
+            f"[bold red]{len(report.mismatched)} of {len(report.checks)} checks do not match Netvisor.[/] "
+            "A sync fixes changes made since the last one; `sync --full-refresh` reloads the tables.",
+            soft_wrap=True,
+        )
 
 
 def _moment(text: str | None) -> str:
