@@ -39,5 +39,9 @@ bench: $(STAMP)
 bench-full: $(STAMP)
 	$(BIN)/python -m benchmarks.run --full $(BENCH_ARGS)
 
+chaos: $(STAMP)
+	CHAOS_ITERATIONS=$${CHAOS_ITERATIONS:-200} CHAOS_PG_ITERATIONS=$${CHAOS_PG_ITERATIONS:-40} \
+	CHAOS_TABLES=$${CHAOS_TABLES:-all} $(BIN)/pytest -n 2 -q tests/reliability/test_chaos.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist src/*.egg-info

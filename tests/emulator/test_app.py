@@ -451,6 +451,7 @@ def test_company_stays_busy_until_the_streamed_answer_is_closed(emu: Emulator, c
     assert [e.code for e in emu.log.entries()] == ["TECHNICAL_ERROR", "OK", "OK"]
 
 
+@pytest.mark.writes_expected
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [

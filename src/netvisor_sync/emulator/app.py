@@ -129,6 +129,19 @@ def _derived(seed: int, label: str) -> str:
     return hashlib.sha256(f"netvisor-sync-emulator:{seed}:{label}".encode()).hexdigest()
 
 
+_CREATE_HOOKS: list[Callable[[Emulator], None]] = []
+
+
+def on_create(hook: Callable[[Emulator], None]) -> Callable[[], None]:
+    """Call ``hook`` with every :class:`Emulator` built from now on; returns a function that removes the hook.
+
+    Use it to check a promise over every emulator a test run builds (the test suite asserts that none of them was
+    ever sent a write, delete or non-GET request) without passing the emulators around.
+    """
+    _CREATE_HOOKS.append(hook)
+    return lambda: _CREATE_HOOKS.remove(hook)
+
+
 class Emulator:
     """A local Netvisor with ``companies`` generated companies, one partner and one customer with access to all.
 
@@ -206,6 +219,8 @@ class Emulator:
             policy=AuthPolicy(skew_seconds=skew_seconds, legacy_mac=legacy_mac),
             wall=wall or (lambda: datetime.now(UTC)),
         )
+        for hook in list(_CREATE_HOOKS):
+            hook(self)
 
     def _business_ids(self, count: int) -> list[str]:
         start = (self.seed * 7919) % 3_000_000
