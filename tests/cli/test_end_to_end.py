@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import httpx
 import pytest
 
 from netvisor_sync.cli import DEMO_QUERY
@@ -71,13 +72,22 @@ def emulator_process(tmp_path: Path) -> Iterator[dict[str, str]]:
         ) as process,
     ):
         try:
-            yield read_exports(process)
+            exports = read_exports(process)
+            yield exports
+            assert_read_only(exports["SOURCES__NETVISOR__BASE_URL"])
         finally:
             process.send_signal(signal.SIGTERM)
             try:
                 assert process.wait(timeout=10) == 0
             finally:
                 process.kill()
+
+
+def assert_read_only(base_url: str) -> None:
+    """The served emulator saw only GETs of read resources (the suite-wide check cannot see other processes)."""
+    entries = httpx.get(f"{base_url}/_emulator/log/entries", timeout=10).json()
+    assert entries, "the emulator served nothing"
+    assert [e for e in entries if e["refused"] or e["method"] != "GET"] == []
 
 
 def duckdb_tables(path: Path) -> set[str]:

@@ -105,3 +105,27 @@ def test_drift_is_refused_with_a_frozen_schema(tmp_path: Path) -> None:
     assert frozen.errors
     assert not [c for c in warehouse.columns()["customers"] if "loyalty" in c]
     assert warehouse.query("select count(*) from {ds}.customers where name = 'Muutettu Oy'") == [(0,)]
+
+
+def test_twelve_decimal_prices_arrive_with_every_digit(tmp_path: Path) -> None:
+    emu = Emulator(profile="partner-test", seed=52)
+    store = emu.company().store
+    odd = next(iter(store.products))
+    store.edit("product", odd.netvisor_key, unit_price=Decimal("1.960000000001"))
+    warehouse = Warehouse(str(tmp_path / "prices.duckdb"))
+    summary = run_sync(
+        [emu.credentials()],
+        base_url="http://testserver",
+        destination=warehouse.destination,
+        dataset_name=warehouse.dataset,
+        tables=["products"],
+        pipelines_dir=tmp_path / "pipelines",
+        http_transport=httpx.WSGITransport(app=emu.app),
+        clock=emu.clock.now,
+    )
+    assert summary.ok, summary.errors
+    loaded = dict(warehouse.query("select netvisor_key, unit_price from {ds}.products"))
+    expected = {product.netvisor_key: product.unit_price for product in store.products}
+    assert loaded == expected
+    assert loaded[odd.netvisor_key] == Decimal("1.960000000001")
+    assert loaded[odd.netvisor_key].as_tuple().exponent == -12  # DECIMAL(24, 12): nothing rounded away
