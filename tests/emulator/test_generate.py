@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 import tracemalloc
@@ -13,12 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netvisor_sync.emulator import chart, finnish
+from netvisor_sync.emulator import baskets, chart, finnish, parties, posting, voucher_blocks
 from netvisor_sync.emulator.clock import Clock
-from netvisor_sync.emulator.documents import Documents
 from netvisor_sync.emulator.generate import PROFILES, build_company, business_id
-from netvisor_sync.emulator.model import CompanyView, DimensionRef
-from netvisor_sync.emulator.parties import Rng
+from netvisor_sync.emulator.model import CompanyView
 from netvisor_sync.emulator.store import CompanyStore
 
 NOW = datetime(2026, 3, 15, 12, 30)
@@ -135,7 +134,9 @@ def test_large_profile_is_lazy_and_big(large: CompanyStore) -> None:
     # the total without generating all of it
     docs = large._docs
     block_lines = sum(
-        len(v.lines) for slot in range(docs.block, 2 * docs.block) if (v := docs.voucher(slot)) is not None
+        len(v.lines)
+        for slot in range(docs.block, 2 * docs.block)
+        if (v := voucher_blocks.voucher(docs, slot)) is not None
     )
     assert block_lines * (spec.months - 1) >= 1_000_000
 
@@ -168,6 +169,21 @@ def test_every_voucher_balances_and_all_balances_sum_to_zero(small: CompanyStore
 
 def _vat(net: Decimal, rate: Decimal) -> Decimal:
     return (net * rate / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def test_credit_notes_are_what_posting_makes_of_the_credited_invoice(small: CompanyStore) -> None:
+    """Generated credit notes negate their invoice's basket themselves; they must equal ``posting.credit_note_of``."""
+    notes = [i for i in small.sales_invoices if i.credited_invoice_key is not None]
+    assert notes
+    for note in notes:
+        original = small.sales_invoices.get(note.credited_invoice_key)
+        assert original is not None
+        expected = posting.credit_note_of(original, key=note.netvisor_key, number=note.number, on=note.date)
+        for name in ("modified", "voucher_key", "voucher_number", "status", "open_sum"):  # set by the generator
+            setattr(expected, name, getattr(note, name))
+        fields = [f.name for f in dataclasses.fields(note)]
+        assert [getattr(note, f) for f in fields] == [getattr(expected, f) for f in fields]
+        assert note.amount == -original.amount
 
 
 def test_documents_agree_with_their_lines_and_vouchers(small: CompanyStore) -> None:
@@ -310,16 +326,34 @@ def test_reference_data_is_hierarchical(partner: CompanyStore) -> None:
     assert sum(1 for t in partner.payment_terms if t.is_default) == 1
 
 
-@given(st.integers(0, 2**32), st.integers(0, 10**6))
-def test_inlined_dimension_draws_are_the_rng_draws(seed: int, index: int) -> None:
-    """The hot loops step :class:`Rng` state inline; they must draw exactly what ``below`` and ``pick`` would."""
-    inline, reference = Rng(seed, 5, index), Rng(seed, 5, index)
-    for _ in range(8):
-        r = reference.below(10)
-        expected: list[DimensionRef] = []
-        if r < 7:
-            expected.append(DimensionRef(*reference.pick(chart.COST_CENTRES)))
-            if r >= 5:
-                expected.append(DimensionRef(*reference.pick(chart.PROJECTS)))
-        assert Documents._dims(inline) == expected
-        assert inline.state == reference.state
+@given(st.integers(0, 2**32), st.integers(0, baskets.BASKETS - 1), st.sampled_from(["partner-test", "large"]))
+def test_a_basket_totals_its_lines(seed: int, index: int, profile: str) -> None:
+    """Documents take their totals from the basket without building lines; the lines must add up to them."""
+    spec = PROFILES[profile]
+    table = baskets.Baskets(
+        seed=seed,
+        products=spec.products,
+        max_lines=spec.max_lines,
+        product=lambda i: parties.product(seed, i, NOW, NOW),
+    )
+    for kind, sale in enumerate(baskets.SALES_KINDS):
+        basket = table.sales(kind, index)
+        lines = baskets.sales_lines(basket, 1_000_000 + index)
+        assert 1 <= len(lines) <= spec.max_lines
+        assert basket.amount == sum((line.sum for line in lines), Decimal(0))
+        assert basket.net == sum((line.net_sum for line in lines), Decimal(0))
+        assert basket.vat == sum((line.vat_sum for line in lines), Decimal(0))
+        for line in lines:
+            assert line.sum == line.net_sum + line.vat_sum
+            if sale == "normal":
+                assert line.vat_code == "KOMY"
+                assert line.vat_percent in chart.SALES_ACCOUNT
+            else:
+                assert (line.vat_code, line.vat_percent) == ({"SEK": "EUMY", "USD": "MUUL"}[sale], 0)
+            assert [d.name for d in line.dimensions] in ([], ["Kustannuspaikka"], ["Kustannuspaikka", "Projekti"])
+    for region in range(len(baskets.REGIONS)):
+        purchase = table.purchase(region, index)
+        bought = baskets.purchase_lines(purchase, 4_000_000 + index)
+        assert 1 <= len(bought) <= spec.max_lines
+        assert purchase.amount == sum((line.sum for line in bought), Decimal(0))
+        assert purchase.description == bought[0].description

@@ -139,8 +139,9 @@ def test_render_speed_is_at_least_50k_rows_per_second() -> None:
 
 
 def test_remembered_fragments_follow_every_field_they_render() -> None:
-    """A getsalesinvoice record is the same whether its customer and product parts were remembered or rendered afresh:
-    a changed customer field or a price written with other decimals never reuses an earlier fragment."""
+    """A getsalesinvoice record (or salesinvoicelist row) is the same whether its customer and product parts were
+    remembered or rendered afresh: a changed customer field or a price written with other decimals never reuses an
+    earlier fragment."""
     doc = sales_document(1, "invoice")
     render.clear_fragments()
     cold = render.sales_item(doc, CTX, credited=False)
@@ -150,6 +151,11 @@ def test_remembered_fragments_follow_every_field_they_render() -> None:
     assert moved_xml.findtext("InvoicingCustomerTown") == "Tampere"
     assert moved_xml.findtext("DeliveryAddressTown") == "Tampere"
     assert moved_xml.find("DeliveryAddressCountryCode").get("ISO-3166") == "SE"
+    listed = render.sales_list_item(doc, CTX, private_comment=False, currency_sums=False)
+    assert render.sales_list_item(doc, CTX, private_comment=False, currency_sums=False) == listed
+    renamed = dataclasses.replace(doc, customer_name="Uusi & Nimi Oy", customer_code="X9")
+    row = etree.fromstring(render.sales_list_item(renamed, CTX, private_comment=False, currency_sums=False).encode())
+    assert (row.findtext("CustomerName"), row.findtext("CustomerCode")) == ("Uusi & Nimi Oy", "X9")
     line = doc.lines[0]
     short = dataclasses.replace(line, unit_price=Decimal("12.34"))
     long = dataclasses.replace(line, unit_price=Decimal("12.340000000000"))  # equal, and hashes alike

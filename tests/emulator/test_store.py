@@ -3,6 +3,7 @@ balanced books after every change; the lazy overlay; thread safety."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 from datetime import date, datetime, timedelta
@@ -14,7 +15,7 @@ import pytest
 from netvisor_sync.emulator import chart
 from netvisor_sync.emulator.clock import Clock
 from netvisor_sync.emulator.generate import build_company, business_id
-from netvisor_sync.emulator.lazy import LazyCollection
+from netvisor_sync.emulator.lazy import RECENT_LIMIT, LazyCollection, Recent
 from netvisor_sync.emulator.model import SalesDocument
 from netvisor_sync.emulator.store import CompanyStore
 
@@ -64,6 +65,36 @@ def test_lazy_collection_overlays_generated_slots() -> None:
     assert len(collection) == 6
     assert collection.generated(101) == "record 1"
     assert collection.changed_keys() == [101, 103, 109]
+
+
+def test_recent_keeps_between_one_and_two_generations() -> None:
+    recent: Recent[str] = Recent()
+    for g in range(3 * RECENT_LIMIT):
+        recent.put(g, f"record {g}")
+        assert recent.get(g) == f"record {g}"
+    kept = [g for g in range(3 * RECENT_LIMIT) if recent.get(g) is not None]
+    assert RECENT_LIMIT <= len(kept) <= 2 * RECENT_LIMIT
+    assert kept == list(range(3 * RECENT_LIMIT - len(kept), 3 * RECENT_LIMIT))  # the newest, none older
+
+
+def test_generated_documents_build_their_lines_when_read() -> None:
+    """A generated invoice's lines come from its basket on first read; a copy or an edit carries real lines."""
+    store, _ = build("small")
+    twin, _ = build("small")
+    for kind in ("sales_invoices", "purchase_invoices"):
+        doc = next(iter(getattr(store, kind)))
+        assert doc.lines == next(iter(getattr(twin, kind))).lines  # deterministic, built independently
+        assert doc.lines is doc.lines  # built once
+        assert [line.netvisor_key // 1000 for line in doc.lines] == [doc.netvisor_key] * len(doc.lines)
+        copy = dataclasses.replace(doc, lines=doc.lines[:1])
+        assert len(copy.lines) == 1
+        assert doc == dataclasses.replace(doc)
+    invoice = open_invoice(store)
+    store.edit("salesinvoice", invoice.netvisor_key, lines=[{"quantity": 3}])
+    edited = store.sales_invoices.get(invoice.netvisor_key)
+    assert edited is not None
+    assert [line.quantity for line in edited.lines] == [3]
+    assert edited.amount == edited.lines[0].sum
 
 
 def test_create_every_kind_gets_a_new_key_and_modified_now() -> None:

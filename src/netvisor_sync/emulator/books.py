@@ -7,6 +7,7 @@ API, which writes into the collections' overlays under the one lock created here
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from netvisor_sync.emulator import chart, documents, parties
+from netvisor_sync.emulator import chart, documents, parties, voucher_blocks
 from netvisor_sync.emulator.clock import Clock
 from netvisor_sync.emulator.documents import Documents
 from netvisor_sync.emulator.lazy import LazyCollection
@@ -80,7 +81,7 @@ class CompanyBooks:
             ("purchaseorder", documents.PURCHASE_ORDER_KEYS, docs.purchase_order),
             ("salespayment", documents.SALES_PAYMENT_KEYS, docs.sales_payment),
             ("purchasepayment", documents.PURCHASE_PAYMENT_KEYS, docs.purchase_payment),
-            ("voucher", documents.VOUCHER_KEYS, docs.voucher),
+            ("voucher", documents.VOUCHER_KEYS, functools.partial(voucher_blocks.voucher, docs)),
         ):
             maker = cast(Callable[[int], Any], make)
             self._collections[kind] = LazyCollection(base, docs.slots(kind), maker, n[kind], dated.get(kind))
@@ -226,7 +227,7 @@ class CompanyBooks:
     def _daily_sums(self) -> dict[date, dict[int, Decimal]]:
         if self._daily is None:
             daily: dict[date, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-            voucher = self._docs.voucher
+            voucher = functools.partial(voucher_blocks.voucher, self._docs)
             for slot in range(self._docs.slots("voucher")):
                 v = voucher(slot)
                 if v is not None and v.status == "valid":

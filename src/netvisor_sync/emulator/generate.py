@@ -26,8 +26,9 @@ from datetime import timedelta
 
 from netvisor_sync.emulator import finnish, parties
 from netvisor_sync.emulator.clock import Clock
-from netvisor_sync.emulator.documents import Documents, Timeline
+from netvisor_sync.emulator.documents import Documents
 from netvisor_sync.emulator.store import CompanyStore
+from netvisor_sync.emulator.timeline import Timeline
 
 __all__ = ["PROFILES", "Profile", "build_company", "business_id"]
 

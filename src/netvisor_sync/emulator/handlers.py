@@ -229,7 +229,9 @@ def salesinvoicelist(req: Request) -> Reply:
     orders = listtype == "preinvoice"
     reply_option = p.choice("replyoption", {"0", "1", "2", "3", "16"}) or "0"
     preds = _sales_filters(p, orders=orders, drafts=listtype == "draftandinvoice")
-    preds.append(_modified_or_paid(req, orders=orders))
+    modified = _modified_or_paid(req, orders=orders)
+    if modified is not None:
+        preds.append(modified)
     collection = req.company.sales_orders if orders else req.company.sales_invoices
     window = Window(p.day("begininvoicedate"), p.day("endinvoicedate"))
     if not p.flag("includemodifiedpayments"):  # else an old invoice may match through a recent payment
@@ -245,8 +247,10 @@ def salesinvoicelist(req: Request) -> Reply:
     return render.list_reply(req.now, "SalesInvoiceList", items)
 
 
-def _modified_or_paid(req: Request, *, orders: bool) -> Predicate[m.SalesDocument]:
+def _modified_or_paid(req: Request, *, orders: bool) -> Predicate[m.SalesDocument] | None:
     """The lastmodified window; ``includemodifiedpayments`` also admits invoices whose payments changed in it.
+
+    ``None`` when the request has no modification window (every record passes).
 
     A payment does not touch its invoice's own modification time (as on Netvisor), hence the payment scan.
     """
@@ -255,7 +259,7 @@ def _modified_or_paid(req: Request, *, orders: bool) -> Predicate[m.SalesDocumen
     window: list[Predicate[m.SalesDocument]] = []
     between(window, lambda d: d.modified, low, high)
     if not p.flag("includemodifiedpayments"):
-        return lambda d: all(test(d) for test in window)
+        return (lambda d: all(test(d) for test in window)) if window else None
     if low is None and high is None:
         raise invalid(
             "Parameter includemodifiedpayments requires lastmodifiedstart or lastmodifiedend",

@@ -9,6 +9,8 @@ and records are replaced, never mutated in place).
 A generator that knows which slots hold which dates passes ``locate``: then :meth:`LazyCollection.iter_window` skips
 the slots whose records cannot fall inside a request's :class:`Window` (a month of a two-year ledger reads one
 month's slots, not all of them), while every changed record is still offered to the caller's filters.
+
+:class:`Recent` keeps the records a generator built last, for the requests that read them again right away.
 """
 
 from __future__ import annotations
@@ -148,3 +150,34 @@ class LazyCollection(Generic[T]):
         """Delete an existing record."""
         self._overlay[key] = None
         self._count -= 1
+
+
+#: records a :class:`Recent` keeps per generation
+RECENT_LIMIT = 2048
+
+
+class Recent(Generic[T]):
+    """The records built most recently: the newer of two generations fills up to :data:`RECENT_LIMIT`, then
+    becomes the older one and the previous older one is dropped, so between one and two generations are kept.
+
+    Generators use it for what a request is likely to read again soon: a list page, its details, their vouchers
+    and payments read the same invoices.
+
+    Records are replaced, never changed in place, so sharing them is safe. Cheaper than an ordered dict (this runs
+    for every invoice built).
+    """
+
+    __slots__ = ("_new", "_old")
+
+    def __init__(self) -> None:
+        self._new: dict[int, T] = {}
+        self._old: dict[int, T] = {}
+
+    def get(self, g: int) -> T | None:
+        found = self._new.get(g)
+        return self._old.get(g) if found is None else found
+
+    def put(self, g: int, record: T) -> None:
+        if len(self._new) >= RECENT_LIMIT:
+            self._old, self._new = self._new, {}
+        self._new[g] = record

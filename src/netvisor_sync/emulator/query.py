@@ -51,6 +51,11 @@ def select(records: Iterable[T], preds: list[Predicate[T]]) -> Iterator[T]:
     """The records passing every predicate, lazily, in the order given."""
     if not preds:
         return iter(records)
+    if len(preds) == 1:  # the common case, without a generator per record
+        return filter(preds[0], records)
+    if len(preds) == 2:
+        first, second = preds
+        return (r for r in records if first(r) and second(r))
     return (r for r in records if all(p(r) for p in preds))
 
 

@@ -368,10 +368,19 @@ def sales_list_item(d: m.SalesDocument, ctx: Context, *, private_comment: bool, 
         f"    <SalesInvoice><NetvisorKey>{d.netvisor_key}</NetvisorKey><InvoiceNumber>{d.number}</InvoiceNumber>"
         f'<{date_name} format="ansi">{d.date.isoformat()}</{date_name}>{ansi_el("InvoiceDueDate", d.due_date)}'
         f'<InvoiceStatus{substatus} isincollection="0">{esc(d.status)}</InvoiceStatus>'
-        f"<CustomerNetvisorKey>{d.customer_key}</CustomerNetvisorKey>{el('CustomerCode', d.customer_code)}"
-        f"{el('CustomerName', d.customer_name)}{el('ReferenceNumber', d.reference)}"
+        f"{_list_customer(d)}{el('ReferenceNumber', d.reference)}"
         f"<InvoiceSum>{comma(d.amount)}</InvoiceSum><OpenSum>{comma(d.open_sum)}</OpenSum>"
         f"<Uri>{_key_uri(ctx, detail)}{d.netvisor_key}</Uri>{extra}</SalesInvoice>\n"
+    )
+
+
+def _list_customer(d: m.SalesDocument) -> str:
+    """A salesinvoicelist row's customer elements, rendered once per customer (every row carries them)."""
+    key = ("list_customer", d.customer_key, d.customer_code, d.customer_name)
+    return _FRAGMENTS.get(key) or _remember(
+        key,
+        f"<CustomerNetvisorKey>{d.customer_key}</CustomerNetvisorKey>{el('CustomerCode', d.customer_code)}"
+        f"{el('CustomerName', d.customer_name)}",
     )
 
 

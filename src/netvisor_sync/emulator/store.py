@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from netvisor_sync.emulator import chart, documents, parties, posting, specs
+from netvisor_sync.emulator import chart, documents, parties, posting, specs, voucher_blocks
 from netvisor_sync.emulator.books import KINDS, TOMBSTONE_KINDS, CompanyBooks
 from netvisor_sync.emulator.model import (
     Customer,
@@ -300,7 +300,7 @@ class CompanyStore(CompanyBooks):
 
     def _create_voucher(self, key: int, now: datetime, fields: dict[str, Any]) -> Voucher:
         on = specs.as_date(fields.pop("date", now.date()))
-        voucher = self._docs.cost_voucher(key, key, on)
+        voucher = voucher_blocks.cost_voucher(self._docs, key, key, on)
         voucher.number = self._next_number(f"voucher:{chart.OTHER_TYPE}")
         return self._apply_voucher(voucher, fields, now)
 
