@@ -82,11 +82,10 @@ def to_decimal(text: str | None) -> Decimal | None:
         return None
     number = value.replace(",", ".")
     unsigned = number[1:] if number[0] in "+-" else number
-    whole, _, fraction = unsigned.partition(".")
-    # String tests instead of a regex: this runs for every amount of every row. ``Decimal()`` alone would also
-    # take ``1_000``, ``1e5``, ``NaN`` and non-ASCII digits.
-    digits_ok = (not whole or whole.isdigit()) and (not fraction or fraction.isdigit())
-    if digits_ok and (whole or fraction) and unsigned.isascii():
+    # String tests instead of a regex: this runs for every new amount. Digits with at most one point, at least one
+    # digit: ``Decimal()`` alone would also take ``1_000``, ``1e5``, ``NaN`` and non-ASCII digits.
+    digits = unsigned.replace(".", "", 1)
+    if digits.isdigit() and digits.isascii():
         return Decimal(number)
     raise ValueError(f"not a decimal number: {value!r} (expected digits with a comma or dot as decimal separator)")
 

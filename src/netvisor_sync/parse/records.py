@@ -28,10 +28,12 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from netvisor_sync.errors import MalformedResponse
+from netvisor_sync.parse.convert import to_text
 from netvisor_sync.parse.envelope import judge, status_texts
 from netvisor_sync.parse.plan import (
     ADOPT,
     GROUP,
+    INT_LEAF,
     LEAF,
     LIST,
     QUALIFIERS,
@@ -41,6 +43,7 @@ from netvisor_sync.parse.plan import (
     Record,
     join,
     plan_for,
+    remember,
     snake,
 )
 from netvisor_sync.parse.shape import LINE_NUMBER, Shape
@@ -49,6 +52,9 @@ from netvisor_sync.parse.xml import excerpt, iter_events, malformed, open_source
 from netvisor_sync.resources import normalize_resource
 
 _HEAD_TAG = re.compile(rb"<([A-Za-z_][\w.-]*)")
+#: how much of the head is searched for tag spellings: the envelope and the first records (spellings first seen later
+#: are still found, at the end of the document; see the module docstring)
+_SPELLING_BYTES = 8 * 1024
 
 
 class _Reader:
@@ -73,11 +79,11 @@ class _Reader:
             self.put_extra(out, plan.declared, "text", element.text)
         attributes = element.items()
         if attributes:
-            self.attributes(attributes, plan.self_attrs, "", out, declared=plan.declared, element=element)
+            self.attributes(element, attributes, plan.self_attrs, "", out, plan.declared)
         self.walk(element, plan.root, out, plan.declared)
         return out
 
-    def walk(self, element: etree._Element, node: Node, out: Record, declared: frozenset[str]) -> None:  # noqa: PLR0912
+    def walk(self, element: etree._Element, node: Node, out: Record, declared: frozenset[str]) -> None:  # noqa: PLR0912, PLR0915
         # One flat loop on purpose: it runs for every element of every record, and calls cost more than branches.
         raw = node.raw
         for child in element:
@@ -93,27 +99,32 @@ class _Reader:
             if kind <= LEAF:
                 column = sub.column
                 text = child.text
-                if kind:  # LEAF: typed
-                    try:
-                        value = sub.convert(text)
-                    except ValueError as error:
-                        raise self.unreadable(error, child, text) from None
-                else:  # TEXT_LEAF: inlined to_text
+                value: Any
+                if not kind:  # TEXT_LEAF: inlined to_text
                     value = text if text and not text.isspace() else None
+                elif kind == INT_LEAF and text and text.isdigit() and text.isascii():
+                    try:  # to_int's own fast path, without the call
+                        value = int(text)
+                    except ValueError as error:  # more digits than Python converts
+                        raise self.unreadable(error, child, text) from None
+                else:
+                    value = sub.memo.get(text)
+                    if value is None and text is not None:
+                        value = self.leaf(sub, child, text)
                 if out[column] is None:
                     out[column] = value
                 elif value is not None:
                     self.put_extra(out, declared, column, child.text or "")
                 attributes = child.items()
                 if attributes:
-                    self.attributes(attributes, sub.attrs, sub.prefix, out, declared=declared, element=child)
+                    self.attributes(child, attributes, sub.attrs, sub.prefix, out, declared)
                 if len(child):
                     for grandchild in child:
                         self.drift(grandchild, sub.prefix, out, declared)
             elif kind == GROUP:
                 attributes = child.items()
                 if attributes:
-                    self.attributes(attributes, sub.attrs, sub.prefix, out, declared=declared, element=child)
+                    self.attributes(child, attributes, sub.attrs, sub.prefix, out, declared)
                 text = child.text
                 if text and not text.isspace():
                     self.put_extra(out, declared, sub.prefix, text)
@@ -132,26 +143,38 @@ class _Reader:
                 else:
                     self.drift(child, node.prefix, out, declared)
 
-    def attributes(
+    def leaf(self, sub: Node, element: etree._Element, text: str) -> Any:
+        """A typed leaf's value when its memo has none: converted, and remembered if the converter is pure."""
+        try:
+            value = sub.convert(text)
+        except ValueError as error:
+            raise self.unreadable(error, element, text) from None
+        remember(sub.memo, text, value)
+        return value
+
+    def attributes(  # noqa: PLR0917 - positional: called for every element with attributes
         self,
+        element: etree._Element,
         attributes: Sequence[tuple[Any, Any]],
         declared_attrs: dict[str, tuple[str, Converter]],
         prefix: str,
         out: Record,
-        *,
         declared: frozenset[str],
-        element: etree._Element,
     ) -> None:
         for name, value in attributes:
-            spec = declared_attrs.get(name.lower())
+            lowered = name.lower()
+            spec = declared_attrs.get(lowered)
             if spec is not None:
                 column, convert = spec
-                converted = self.convert(convert, value, element, name)
+                if convert is to_text:  # most declared attributes are text: inlined
+                    converted = value if value and not value.isspace() else None
+                else:
+                    converted = self.convert(convert, value, element, name)
                 if out[column] is None:
                     out[column] = converted
                 elif converted is not None:
                     self.put_extra(out, declared, column, value)
-            elif (name.lower(), value.strip().lower()) not in QUALIFIERS:
+            elif (lowered, value.strip().lower()) not in QUALIFIERS:
                 self.put_extra(out, declared, join(prefix, snake(name)), value)
 
     def drift(self, element: etree._Element, prefix: str, out: Record, declared: frozenset[str]) -> None:
@@ -162,7 +185,7 @@ class _Reader:
         name = join(prefix, snake(tag))
         attributes = element.items()
         if attributes:
-            self.attributes(attributes, {}, name, out, declared=declared, element=element)
+            self.attributes(element, attributes, {}, name, out, declared)
         text = element.text
         if text and not text.isspace():
             self.put_extra(out, declared, name, text)
@@ -209,10 +232,14 @@ class _Reader:
         return [{**record, **{k: v for k, v in part.items() if k != LINE_NUMBER}} for part in parts]
 
 
-def _variants(names: tuple[str, ...], head: bytes) -> set[str]:
-    """Spellings to hand lxml's case-sensitive tag filter: declared, lower, upper, and any seen in the head."""
+def _spellings(head: bytes) -> set[str]:
+    """The tag names in the start of the head."""
+    return {tag.decode("ascii", "replace") for tag in set(_HEAD_TAG.findall(head, 0, _SPELLING_BYTES))}
+
+
+def _variants(names: tuple[str, ...], found: set[str]) -> set[str]:
+    """Spellings to hand lxml's case-sensitive tag filter: declared, lower, upper, and any ``found`` in the head."""
     wanted = {name.lower() for name in names}
-    found = {tag.decode("ascii", "replace") for tag in _HEAD_TAG.findall(head)}
     spelled = {tag for tag in found if tag.lower() in wanted}
     return spelled | set(names) | {n.lower() for n in names} | {n.upper() for n in names}
 
@@ -255,8 +282,9 @@ def iter_records(resource: str | Shape, body: bytes | BinaryIO, *, http_status: 
     reader = _Reader(shape, shape.name, http_status, head)
     records = {name.lower() for name in shape.records}
     containers = {name.lower() for name in shape.containers}
-    record_tags = _variants(shape.records, head)
-    envelope_tags = _variants(("ResponseStatus",), head)
+    found = _spellings(head)
+    record_tags = _variants(shape.records, found)
+    envelope_tags = _variants(("ResponseStatus",), found)
     held: list[Record] | None = [] if shape.context else None
     approved: etree._Element | None = None  # the last list element whose ancestry was checked
     envelope_seen = False
