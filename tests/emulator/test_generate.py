@@ -141,21 +141,20 @@ def test_large_profile_is_lazy_and_big(large: CompanyStore) -> None:
     assert block_lines * (spec.months - 1) >= 1_000_000
 
 
-def test_large_iteration_is_memory_bounded_and_fast(large: CompanyStore) -> None:
+def test_large_iteration_is_memory_bounded(large: CompanyStore) -> None:
+    # Speed is measured by `python -m benchmarks.emulator_speed`, not here: a timed floor in a long-lived xdist
+    # worker measured the garbage collector walking every earlier test's objects, not the generator.
     store = large
     tracemalloc.start()
     try:
         lines = sum(len(v.lines) for v in itertools.islice(store.vouchers, 3000))
+        far = sum(len(v.lines) for v in itertools.islice(store.vouchers.iter_from(10_000_000), 3000))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert lines > 9000
+    assert far > 9000
     assert peak < 40 * 1024 * 1024
-    started = time.process_time()  # CPU time: other processes on a busy machine do not count
-    lines = sum(len(v.lines) for v in itertools.islice(store.vouchers.iter_from(10_500_000), 10_000))
-    rate = lines / (time.process_time() - started)
-    # about 100k lines/s on an idle laptop; the floor only catches gross regressions on a busy CI machine
-    assert rate > 15_000, f"{rate:.0f} voucher lines/s"
 
 
 def test_every_voucher_balances_and_all_balances_sum_to_zero(small: CompanyStore) -> None:
