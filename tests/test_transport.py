@@ -3,9 +3,12 @@ classification, retries, the read-only guard, per-organisation serialisation, st
 
 from __future__ import annotations
 
+import gc
+import itertools
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -33,12 +36,14 @@ from netvisor_sync.errors import (
     TechnicalError,
     UnsafeXML,
 )
+from netvisor_sync.spool import SPOOL_MEMORY
 from netvisor_sync.transport import (
     AttemptInfo,
     NetvisorClient,
     build_query,
     format_param,
     normalize_base_url,
+    organisation_lock,
 )
 
 CUSTOMER_KEY = "customer-key-5ecr3t-0001"
@@ -501,6 +506,87 @@ def test_max_attempts_is_configurable(fake: FakeNetvisor, clock: FakeTime) -> No
         nv.get("customerlist")
 
 
+# --- the body spool ------------------------------------------------------------------------------------------------
+
+
+def _big_answer(records: int) -> Iterator[bytes]:
+    """An OK customer list in chunks, as off a socket (never one bytes object)."""
+    yield OK.split(b"<CustomerList />")[0] + b"<Customerlist>"
+    for first in range(0, records, 1000):
+        yield b"".join(
+            b"<Customer><Netvisorkey>%d</Netvisorkey><Name>Oy %d</Name></Customer>" % (n, n)
+            for n in range(first, min(first + 1000, records))
+        )
+    yield b"</Customerlist></Root>"
+
+
+def test_a_big_body_is_spooled_to_disk_and_still_readable_as_bytes(client: NetvisorClient, fake: FakeNetvisor) -> None:
+    fake.script.append(lambda _: httpx.Response(200, content=_big_answer(120_000)))
+    expected = b"".join(_big_answer(120_000))
+    with client.get("customerlist") as response:
+        assert response.spool.size == len(expected) > SPOOL_MEMORY
+        assert response.spool.on_disk
+        assert response.spool.head(5) == b"<?xml"
+        assert response.body == expected
+        assert response.body == expected  # read again from the spool, not consumed
+    assert response.spool.closed
+    with pytest.raises(ValueError, match="closed"):
+        _ = response.body
+
+
+def test_a_spooled_body_dropped_unclosed_is_closed_quietly(client: NetvisorClient, fake: FakeNetvisor) -> None:
+    fake.script.append(lambda _: httpx.Response(200, content=_big_answer(120_000)))
+    response = client.get("customerlist")
+    spool = response.spool
+    assert spool.on_disk
+    file = spool._file  # the temporary file must not outlive its body
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del response, spool
+        gc.collect()
+    assert file.closed
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def test_a_small_body_stays_in_memory(client: NetvisorClient) -> None:
+    response = client.get("customerlist")
+    assert not response.spool.on_disk
+    assert response.body == OK
+
+
+@pytest.mark.parametrize(
+    ("failure", "raised"),
+    [(httpx.ReadError("connection reset"), ConnectError), (httpx.ReadTimeout("slow"), RequestTimeout)],
+    ids=["reset", "timeout"],
+)
+def test_a_body_failing_mid_stream_is_retried_with_a_fresh_signature(
+    client: NetvisorClient, fake: FakeNetvisor, failure: Exception, raised: type[Exception]
+) -> None:
+    def cut(_: httpx.Request) -> httpx.Response:
+        def chunks() -> Iterator[bytes]:
+            yield from itertools.islice(_big_answer(100_000), 3)
+            raise failure
+
+        return httpx.Response(200, content=chunks())
+
+    fake.script += [cut, cut]
+    response = client.get("customerlist")
+    assert response.body == OK
+    assert len(fake.requests) == 3
+    assert len(set(fake.macs)) == 3
+    assert client.stats["customerlist"].retries == 2
+    fake.script += [cut] * 6
+    with pytest.raises(raised, match="gave up after 6 attempts"):
+        client.get("customerlist")
+
+
+def test_an_error_page_is_excerpted_from_the_spool(client: NetvisorClient, fake: FakeNetvisor) -> None:
+    page = b"<html><body>" + b"Huoltokatko " * 1_000_000 + b"</body></html>"
+    fake.script += [httpx.Response(404, content=page)]
+    with pytest.raises(HTTPStatusError, match="404 Not Found without a Netvisor envelope: <html><body>Huoltokatko"):
+        client.get("customerlist")
+
+
 # --- per-organisation serialisation --------------------------------------------------------------------------------
 
 
@@ -541,6 +627,26 @@ def test_one_request_in_flight_per_organisation() -> None:
     errors = _threads([lambda nv=nv: [nv.get("customerlist") for _ in range(3)] for nv in clients])
     assert errors == []
     assert most == 1
+
+
+def test_a_request_waiting_for_the_organisation_is_signed_when_its_turn_comes() -> None:
+    # The timestamp must not age while another table's call holds the company: sign under the lock, not before.
+    now = [datetime(2026, 1, 1, 12, 0, tzinfo=UTC)]
+    signed_at: list[str] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        signed_at.append(request.headers["X-Netvisor-Authentication-Timestamp"])
+        return httpx.Response(200, content=OK)
+
+    nv = NetvisorClient(credentials("3333333-3"), transport=httpx.MockTransport(record), clock=lambda: now[0])
+    lock = organisation_lock("3333333-3")
+    with lock:
+        waiter = threading.Thread(target=nv.get, args=("customerlist",))
+        waiter.start()
+        time.sleep(0.05)  # the waiter is blocked on the lock now; an hour passes meanwhile
+        now[0] += timedelta(hours=1)
+    waiter.join(timeout=5)
+    assert signed_at == ["2026-01-01 13:00:00.000"]
 
 
 def test_different_organisations_run_in_parallel() -> None:

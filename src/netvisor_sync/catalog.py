@@ -4,8 +4,7 @@ An :class:`Entry` says where an entity's rows come from and how to read them che
 parameters, the key, how the server filters changes (``changedsince``, ``lastmodifiedstart``, or a key cursor), how
 the list pages, which detail resource completes a row and how many keys one detail call takes, which nested lists
 become their own tables (lines), which ``deleted*.nv`` feed reports deletions, and which date parameters window a
-first sync (from ``start_date``; for lists without paging also from the first accounting period, see
-:mod:`netvisor_sync.fetch`: an unpaged list answers in one response, so windows are what bound its memory).
+first sync from ``start_date`` (see :mod:`netvisor_sync.fetch`).
 :mod:`netvisor_sync.fetch` turns an entry into calls and :mod:`netvisor_sync.source` into a dlt resource; neither
 knows any entity by name, so adding a resource means adding an entry here (plus its parser).
 
@@ -64,10 +63,9 @@ class Child:
 class DateWindow:
     """Date parameters that bound a list by document date, for the first sync's backfill.
 
-    A first run with ``start_date`` reads windows of ``months`` months from it. A list without paging reads its first
-    run in windows even without ``start_date`` (from the first accounting period): one answer then holds at most
-    ``months`` months of documents, which bounds memory at the price of one call per window. ``months`` is 1 for the
-    ledger (vouchers carry all their lines) and 12 for lists whose rows are one short line per document.
+    A first run with ``start_date`` reads windows of ``months`` months from it; without it, one listing (an unpaged
+    answer is spooled to disk and streamed, so no window is needed for memory). ``months`` is 1 for the ledger
+    (vouchers carry all their lines) and 12 for lists whose rows are one short line per document.
 
     ``column`` is the record column holding that date; rows older than ``start_date`` are dropped from change-filtered
     runs too, so ``start_date`` bounds history everywhere.

@@ -8,20 +8,18 @@ row, lines still nested) and keys to delete.
 What "fewest calls" means, per entry and run:
 
 * **List.** One listing: change-filtered (``changedsince`` / ``lastmodifiedstart`` from the cursor), or, on a first
-  run with ``start_date``, one listing per date window (``months`` per window). A key-paged list stops at the first
-  page with fewer than 500 rows; a ``page``-paged list follows ``X-Netvisor-Pagination-Next-Page`` (with no headers,
-  a short page ends it). So a listing of n rows costs ``n // 500 + 1`` calls (key paging cannot know that a full
-  page was the last one), ``max(1, ceil(n / 500))`` with page headers, 1 unpaged.
-* **History windows (memory).** A dated list *without* paging (``accountingledger``, ``purchaseinvoicelist``,
-  ``purchaseorderlist``) answers a whole listing in one response, which for the ledger of a large company is
-  hundreds of MB. So its first run is always windowed, with or without ``start_date``: without it, history starts
-  at the first accounting period (one ``accountingperiodlist`` call per company and run, shared by all entries via
-  :class:`History`), the first window reaches back to :data:`HISTORY_START` (nothing dated before the first period
-  is missed) and the last stays open ahead. One answer then holds at most ``months`` months of documents, whatever
-  the length of history: flat memory, bought with one call per window. For a first period beginning in month F
-  and today in month T that is ``(T - F) // months + 1`` calls per entry (months counted as ``year * 12 + month``),
-  plus the one ``accountingperiodlist`` call; a company without periods (or without the right to list them) gets
-  one listing as before. Key-paged lists are not windowed without ``start_date``: their pages are bounded already.
+  run with ``start_date``, one listing per date window (``months`` per window; issue #4: the backfill from
+  ``start_date`` goes window by window). A key-paged list stops at the first page with fewer than 500 rows; a
+  ``page``-paged list follows ``X-Netvisor-Pagination-Next-Page`` (with no headers, a short page ends it). So a
+  listing of n rows costs ``n // 500 + 1`` calls (key paging cannot know that a full page was the last one),
+  ``max(1, ceil(n / 500))`` with page headers, 1 unpaged.
+* **Unpaged lists (memory).** A list *without* paging (``accountingledger``, ``purchaseinvoicelist``,
+  ``purchaseorderlist``, ``customerlist``, ``productlist``) answers a whole listing in one response, which for the
+  ledger of a large company is hundreds of MB. Without ``start_date`` its first run is still one call: the
+  transport spools the body to disk as it arrives and the source checks it with a pass that builds nothing before
+  streaming its records (:func:`netvisor_sync.source.client_fetch`), so memory stays flat without windows. The
+  ledger refuses a call without dates, so it gets one window from :data:`HISTORY_START` to :data:`FUTURE_YEARS`
+  ahead (documents may be dated ahead).
 * **Detail.** Keys of all pages are batched across page boundaries, so n changed rows cost ``ceil(n / limit)`` calls;
   at most one batch of keys is held (with its list rows) at a time.
 * **Deletes.** One ``deleted*.nv`` call per incremental run (none on a first run: nothing is loaded yet).
@@ -29,8 +27,10 @@ What "fewest calls" means, per entry and run:
   only its keys are kept.
 
 Nothing accumulates per resource: each page (or :data:`STREAM_CHUNK` rows of an unpaged answer) is handed on as a
-batch before the next call is made. An unchanged second run costs one call per list resource plus one per delete
-feed.
+batch before the next page is asked for. A first run without ``start_date`` therefore costs exactly the lower
+bound of Netvisor's limits: one call per unpaged list and reference table, ``n // 500 + 1`` per key-paged listing,
+``ceil(n / limit)`` per detail resource. An unchanged second run costs one call per list resource plus one per
+delete feed.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ from itertools import islice
 from typing import Any
 
 from netvisor_sync.catalog import Entry
-from netvisor_sync.errors import ServiceAccessError
 
 #: Netvisor keeps ``deleted*.nv`` rows for 7 days; ``deletedsince`` must not reach further back.
 DELETED_FEED_DAYS = 7
@@ -53,8 +52,6 @@ FUTURE_YEARS = 5
 HISTORY_START = date(1990, 1, 1)
 #: rows per batch when an unpaged answer is streamed
 STREAM_CHUNK = 1000
-#: where :class:`History` finds the first accounting period (the start of a company's books)
-PERIODS_RESOURCE = "accountingperiodlist"
 
 Record = dict[str, Any]
 Key = tuple[Any, ...]
@@ -87,37 +84,11 @@ class Batch:
 
 
 @dataclass
-class History:
-    """When a company's books begin: the first accounting period's begin date, asked once per company and run.
-
-    Share one instance between all entries of a company (the source keeps it on the company reader), so windowing
-    the history of several lists costs one ``accountingperiodlist`` call in all. ``begin`` stays ``None`` when the
-    company has no periods or may not list them (``SERVICE_ACCESS_ERROR``): then history is read in one listing.
-    """
-
-    checked: bool = False
-    begin: date | None = None
-
-    def first_day(self, fetch: Fetch) -> date | None:
-        """The earliest period begin date (calls ``accountingperiodlist`` the first time only)."""
-        if not self.checked:
-            try:
-                page = fetch(PERIODS_RESOURCE, {})
-            except ServiceAccessError:
-                self.checked = True
-                return None
-            begins = [record.get("begin_date") for record in page.records]
-            self.begin = min((day for day in begins if isinstance(day, date)), default=None)
-            self.checked = True
-        return self.begin
-
-
-@dataclass
 class Window:
     """What one run of one entry reads, and what it learns.
 
     ``since`` is the change-filter start (the previous run's end minus the lookback), ``None`` on a first run;
-    ``above_key`` is the key cursor of ``above_key`` entries; ``history`` the company's shared :class:`History`.
+    ``above_key`` is the key cursor of ``above_key`` entries.
     After reading, ``end`` holds the server time of the first call (the next run's cursor: anything changed after it
     is read again next time), ``max_key`` the highest key seen, ``listed`` every key of a reconcile listing (``None``
     if none was made), ``warnings`` what the user should know (e.g. a deleted feed that could not reach back far
@@ -129,7 +100,6 @@ class Window:
     start_date: date | None = None
     above_key: int | None = None
     reconcile: bool = False
-    history: History = field(default_factory=History)
     end: datetime | None = None
     max_key: int | None = None
     listed: set[Key] | None = None
@@ -150,13 +120,13 @@ def read_entry(entry: Entry, fetch: Fetch, window: Window) -> Iterator[Batch]:
         window.listed = set()
         for page in _pages(entry, fetch, dict(entry.params), window):
             window.listed.update(record_key(entry, record) for record in page.records)
-    listed = (page for params in _listings(entry, fetch, window) for page in _pages(entry, fetch, params, window))
+    listed = (page for params in _listings(entry, window) for page in _pages(entry, fetch, params, window))
     yield from _complete(entry, fetch, listed, window)
     if entry.delete_feed and window.since is not None:
         yield _deleted(entry, fetch, window)
 
 
-def _listings(entry: Entry, fetch: Fetch, window: Window) -> Iterator[dict[str, str]]:
+def _listings(entry: Entry, window: Window) -> Iterator[dict[str, str]]:
     """The parameter sets of this run's listing(s), lazily: each is made only when the previous one was read."""
     base = dict(entry.params)
     if entry.computed == "balancedates":
@@ -171,8 +141,6 @@ def _listings(entry: Entry, fetch: Fetch, window: Window) -> Iterator[dict[str, 
         return
     if window.start_date is not None:
         spans = list(month_windows(window.start_date, window.today, dated.months))
-    elif entry.paging is None and (begin := window.history.first_day(fetch)) is not None:
-        spans = list(history_windows(begin, window.today, dated.months))
     elif dated.required:
         spans = [(HISTORY_START, date(window.today.year + FUTURE_YEARS, 12, 31))]
     else:
@@ -340,16 +308,6 @@ def month_windows(start: date, today: date, months: int = 1) -> Iterator[tuple[d
         first = following
 
 
-def history_windows(begin: date, today: date, months: int = 1) -> Iterator[tuple[date, date]]:
-    """:func:`month_windows` from ``begin``'s month, the first one reaching back to :data:`HISTORY_START`.
-
-    Use it for a first run without ``start_date``: documents dated before the first accounting period (migrated
-    history) still land in the first window, so windowing never loses a row.
-    """
-    for number, (first, last) in enumerate(month_windows(begin.replace(day=1), today, months)):
-        yield (HISTORY_START if number == 0 else first), last
-
-
 def balance_params(start_date: date | None, today: date) -> dict[str, str]:
     """``accountbalance`` month-end balances from ``start_date`` (default: start of last year) to today."""
     start = start_date or date(today.year - 1, 1, 1)
@@ -375,7 +333,7 @@ def full_listing(entry: Entry, fetch: Fetch, window: Window) -> Iterator[Record]
     run (``window.since`` is ignored), in the same windows and pages, so memory stays as flat as the sync's. Rows
     dated before ``start_date`` and rows whose status means deleted are left out, as the sync leaves them out.
     """
-    first_run = Window(today=window.today, start_date=window.start_date, history=window.history)
-    for params in _listings(entry, fetch, first_run):
+    first_run = Window(today=window.today, start_date=window.start_date)
+    for params in _listings(entry, first_run):
         for page in _pages(entry, fetch, params, first_run):
             yield from (row for row in page.records if _in_history(entry, row, first_run) and not _gone(entry, row))

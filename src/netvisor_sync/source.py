@@ -42,8 +42,9 @@ How the warehouse stays exact:
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -65,27 +66,35 @@ from netvisor_sync.errors import (
     ResponseError,
     ServiceAccessError,
 )
-from netvisor_sync.fetch import Batch, Fetch, History, Key, Page, Window, read_entry
+from netvisor_sync.fetch import Batch, Fetch, Key, Page, Window, read_entry
 from netvisor_sync.options import HARD_DELETE, ORGANISATION, Options, as_list, make_options
-from netvisor_sync.parse import iter_records, read_timestamp
+from netvisor_sync.parse import check_well_formed, iter_records, read_timestamp
+from netvisor_sync.prefetch import Prefetched, guarded
 from netvisor_sync.report import ProgressEvent, RunReport, Skipped
-from netvisor_sync.transport import NetvisorClient
+from netvisor_sync.transport import NetvisorClient, NetvisorResponse
 
 DEFAULT_BASE_URL = "https://integration.netvisor.fi"
 HELSINKI = ZoneInfo("Europe/Helsinki")
+#: Answers up to this size are parsed into a list before their first record is handed on; bigger ones are checked by
+#: a pass that builds nothing and then streamed (see :func:`client_fetch`).
+LIST_BYTES = 1024 * 1024
+#: Batches a resource's producer may have ready before the resource takes them (see :func:`_prefetched`).
+PREFETCH_DEPTH = 1
+#: Tables of one company that may be inside a call at once: one in flight, the next one ready to go when it ends.
+#: Netvisor serves one at a time anyway, and a request waiting for the organisation lock was signed before it
+#: waited, so more callers would only let signatures age behind longer queues.
+CALLERS = 2
 
 
 @dataclass
 class CompanyReader:
-    """One company: its organisation id and how to call Netvisor for it (a fetch per table, for progress).
-
-    ``history`` (when the company's books begin) is discovered once per run and shared by all its tables.
-    """
+    """One company: its organisation id and how to call Netvisor for it (a fetch per table, for progress)."""
 
     organisation_id: str
     fetch_for: Any  # Callable[[str], Fetch]: table -> fetch; Any keeps dlt's config injection away from it
     client: Any = None  # the NetvisorClient behind fetch_for, if any: its stats count the calls
-    history: History = field(default_factory=History)
+    #: turns for the company's tables to call Netvisor (:data:`CALLERS` at once; see :func:`_prefetched`)
+    callers: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(CALLERS), repr=False)
 
 
 @dataclass
@@ -202,21 +211,20 @@ def client_fetch(client: Any, table: str, report: RunReport | None) -> Fetch:
 
     def fetch(resource: str, params: Mapping[str, str]) -> Page:
         # The transport only checks the envelope, so a 200 whose records are cut or broken further down is found
-        # here. Such a body is usually a cut connection: read the page in full and fetch it again, a bounded
-        # number of times, before anything of it is yielded (a page is at most one call's answer).
+        # here. Such a body is usually a cut connection: check the whole answer and fetch it again, a bounded
+        # number of times, before anything of it is yielded (see _checked_records).
         attempt = 0
         while True:
             response = client.get(resource, params)
             try:
-                records = list(iter_records(resource, response.body))
+                records, server_time = _checked_records(resource, response)
             except MalformedResponse:
                 if attempt >= client.malformed_retries:
                     raise
                 attempt += 1
                 client.stats.record_retry(resource)
                 continue
-            server_time = read_timestamp(response.body)
-            return Page(_counted(iter(records), resource), response.headers, server_time)
+            return Page(_counted(records, resource), response.headers, server_time)
 
     def _counted(records: Iterator[dict[str, Any]], resource: str) -> Iterator[dict[str, Any]]:
         count = 0
@@ -227,6 +235,35 @@ def client_fetch(client: Any, table: str, report: RunReport | None) -> Fetch:
             report.emit(ProgressEvent("page", organisation_id, table, resource, count))
 
     return fetch
+
+
+def _checked_records(resource: str, response: NetvisorResponse) -> tuple[Iterator[dict[str, Any]], datetime | None]:
+    """The records of a whole, well-formed answer, and its server time; the spool is closed once they are read.
+
+    An answer of up to :data:`LIST_BYTES` is parsed into a list (a page or a detail batch: small). A bigger one (an
+    unpaged list: a whole ledger) is first checked by a pass that builds nothing, then its records are streamed
+    from the spool as they are consumed, so neither the body nor its records are ever held whole.
+
+    Raises:
+        MalformedResponse: the body is cut or broken somewhere (nothing of it has been handed on).
+    """
+    spool = response.spool
+    try:
+        server_time = read_timestamp(spool.stream())
+        if spool.size <= LIST_BYTES:
+            records = list(iter_records(resource, spool.stream(), http_status=response.status))
+            spool.close()
+            return iter(records), server_time
+        check_well_formed(spool.stream(), resource=resource, status=response.status)
+    except BaseException:
+        spool.close()
+        raise
+    return _streamed(resource, response), server_time
+
+
+def _streamed(resource: str, response: NetvisorResponse) -> Iterator[dict[str, Any]]:
+    with response:
+        yield from iter_records(resource, response.spool.stream(), http_status=response.status)
 
 
 # --------------------------------------------------------------------------------------------------- the resource
@@ -306,21 +343,23 @@ def _company_tables(
     if options.full_refresh:
         company_state.clear()
     started = plan.now()
-    window = _window(entry, company_state, plan, started, company.history)
+    window = _window(entry, company_state, plan, started)
     upserted, deleted, lines = 0, 0, Counter[str]()
     keys: set[Key] | None = {tuple(k) for k in company_state.get("keys", [])} if entry.reconcilable else None
+    batches = _prefetched(entry, company, window)
+    answered = False
     try:
-        for number, batch in enumerate(read_entry(entry, company.fetch_for(entry.table), window)):
+        for batch in batches.polled():
+            if batch is None:
+                yield None  # the next batch is still on its way: dlt serves the other resources meanwhile
+                continue
             upserted += len(batch.rows)
             deleted += len(batch.deleted)
-            for child in entry.children:
-                lines[child.table] += sum(len(row.get(child.field) or []) for row in batch.rows)
-            if entry.full_refresh and number == 0:
+            if entry.full_refresh and not answered:
                 # replace the company's rows only once Netvisor answered: a refused resource keeps the old ones
                 batch.deleted.insert(0, _marker_key(specs[0]))
-            if keys is not None:
-                keys.update(tuple(row.get(c) for c in entry.key) for row in batch.rows)
-                keys.difference_update(batch.deleted)
+            answered = True
+            _tally(entry, batch, lines, keys)
             yield from _tables(entry, specs, org, batch, options)
         if keys is not None and window.listed is not None:
             gone = sorted(keys - window.listed)
@@ -338,6 +377,8 @@ def _company_tables(
         report.error(f"{org} {entry.table}: {error}")
         report.emit(ProgressEvent("failed", org, entry.table, entry.resource, 0, str(error)))
         return
+    finally:
+        batches.close()  # also when dlt closes this generator early: the producer stops, no thread outlives it
     for warning in window.warnings:
         report.warn(f"{org}: {warning}")
     _advance(entry, company_state, window, started, keys)
@@ -345,6 +386,39 @@ def _company_tables(
     for table, count in lines.items():
         report.count(org, table, count, 0)
     report.emit(ProgressEvent("table_done", org, entry.table, entry.resource, upserted + deleted))
+
+
+def _tally(entry: Entry, batch: Batch, lines: Counter[str], keys: set[Key] | None) -> None:
+    """Count the batch's lines per child table, and keep the keys of a reconcilable table current."""
+    for child in entry.children:
+        lines[child.table] += sum(len(row.get(child.field) or []) for row in batch.rows)
+    if keys is not None:
+        keys.update(tuple(row.get(c) for c in entry.key) for row in batch.rows)
+        keys.difference_update(batch.deleted)
+
+
+def _prefetched(entry: Entry, company: CompanyReader, window: Window) -> Prefetched[Batch]:
+    """The entry's batches, read a batch ahead in a thread of its own (:mod:`netvisor_sync.prefetch`).
+
+    The next call waits on the network while this batch becomes Arrow tables and dlt writes them, and every table
+    of the company starts calling at once instead of when dlt first asks it for rows. The transport's organisation
+    lock still lets only one call per company be in flight; :data:`CALLERS` bounds how many tables queue for it.
+    The planner fills ``window`` in the producer thread; it is read here only once the batches are exhausted.
+    """
+    stop = threading.Event()
+    fetch = _taking_turns(guarded(company.fetch_for(entry.table), stop), company.callers)
+    name = f"netvisor-prefetch-{company.organisation_id}-{entry.table}"
+    return Prefetched(read_entry(entry, fetch, window), depth=PREFETCH_DEPTH, name=name, stop=stop)
+
+
+def _taking_turns(fetch: Fetch, callers: threading.Semaphore) -> Fetch:
+    """``fetch`` once one of the company's turns is free, so a signed request waits for at most one other call."""
+
+    def call(resource: str, params: Mapping[str, str]) -> Page:
+        with callers:
+            return fetch(resource, params)
+
+    return call
 
 
 def _advance(
@@ -358,7 +432,7 @@ def _advance(
         company_state["keys"] = [list(key) for key in sorted(keys, key=repr)]
 
 
-def _window(entry: Entry, company_state: Mapping[str, Any], plan: Plan, now: datetime, history: History) -> Window:
+def _window(entry: Entry, company_state: Mapping[str, Any], plan: Plan, now: datetime) -> Window:
     cursor = company_state.get("cursor")
     since = datetime.fromisoformat(cursor) - plan.options.lookback if cursor and not entry.full_refresh else None
     above_key = company_state.get("max_key") if entry.change_filter == "above_key" else None
@@ -368,7 +442,6 @@ def _window(entry: Entry, company_state: Mapping[str, Any], plan: Plan, now: dat
         start_date=plan.options.start_date,
         above_key=above_key if since is not None else None,
         reconcile=plan.options.reconcile,
-        history=history,
     )
 
 
@@ -388,46 +461,63 @@ def _placeholder(column_type: ColumnType) -> Any:
 
 
 def _tables(entry: Entry, specs: list[TableSpec], org: str, batch: Batch, options: Options) -> Iterator[Any]:
-    """One batch -> an Arrow table per destination table (parent rows, line rows, delete markers)."""
+    """One batch -> an Arrow table per destination table (parent rows, line rows, delete markers).
+
+    The parser's rows go to Arrow as they are: the organisation id, the parent key and the position are given as
+    columns of their own (copying every row to add them cost more than building the tables).
+    """
     parent, children = specs[0], specs[1:]
     child_fields = {spec.child.field for spec in children if spec.child}
-    parent_rows: list[dict[str, Any]] = []
-    child_rows: dict[str, list[dict[str, Any]]] = {spec.name: [] for spec in children}
-    for row in batch.rows:
-        parent_rows.append({ORGANISATION: org, **{k: v for k, v in row.items() if k not in child_fields}})
-        for spec in children:
-            assert spec.child is not None
+    gone = [{**dict(zip(entry.key, key, strict=True)), HARD_DELETE: True} for key in batch.deleted]
+    yield from _arrow(parent, batch.rows + gone, options, {ORGANISATION: org}, child_fields)
+    for spec in children:
+        assert spec.child is not None
+        lines: list[dict[str, Any]] = []
+        keys: list[Any] = []
+        positions: list[int] = []
+        for row in batch.rows:
             items = row.get(spec.child.field) or []
             key = row.get(entry.key[0])
-            child_rows[spec.name].extend(
-                {ORGANISATION: org, spec.child.parent_key: key, spec.child.position: number, **item}
-                for number, item in enumerate(items, start=1)
-            )
-            if not items and not entry.full_refresh:
-                child_rows[spec.name].append(_line_marker(spec, org, key))
-    for key in batch.deleted:
-        parent_rows.append({ORGANISATION: org, **dict(zip(entry.key, key, strict=True)), HARD_DELETE: True})
-        for spec in children:
-            child_key = key[0] if not entry.full_refresh else 0
-            child_rows[spec.name].append(_line_marker(spec, org, child_key))
-    yield from _arrow(parent, parent_rows, options)
-    for spec in children:
-        yield from _arrow(spec, child_rows[spec.name], options)
+            if items:
+                lines += items
+                keys += [key] * len(items)
+                positions += range(1, len(items) + 1)
+            elif not entry.full_refresh:
+                lines.append(_LINE_MARKER)
+                keys.append(key)
+                positions.append(0)
+        for key in batch.deleted:
+            lines.append(_LINE_MARKER)
+            keys.append(key[0] if not entry.full_refresh else 0)
+            positions.append(0)
+        given = {spec.child.parent_key: keys, spec.child.position: positions}
+        yield from _arrow(spec, lines, options, {ORGANISATION: org}, (), given)
 
 
-def _line_marker(spec: TableSpec, org: str, parent_key: Any) -> dict[str, Any]:
-    assert spec.child is not None
-    return {ORGANISATION: org, spec.child.parent_key: parent_key, spec.child.position: 0, HARD_DELETE: True}
+#: the line row that removes all lines of its parent (at position 0, which no real line has); shared, never changed
+_LINE_MARKER: dict[str, Any] = {HARD_DELETE: True}
 
 
-def _arrow(spec: TableSpec, rows: Sequence[dict[str, Any]], options: Options) -> Iterator[Any]:
-    """Rows -> one Arrow table with every declared column (minus exclusions), routed to ``spec``'s table."""
+def _arrow(  # noqa: PLR0917 - one table's rows and the columns they do not carry
+    spec: TableSpec,
+    rows: Sequence[Mapping[str, Any]],
+    options: Options,
+    constants: Mapping[str, Any],
+    skip: Collection[str] = (),
+    given: Mapping[str, Sequence[Any]] | None = None,
+) -> Iterator[Any]:
+    """Rows -> one Arrow table with every declared column (minus exclusions), routed to ``spec``'s table.
+
+    ``constants`` are columns with one value for every row, ``given`` columns with one value per row (see
+    :func:`~netvisor_sync.arrow.to_table`); ``skip`` names row keys that are not columns of this table.
+    """
     if not rows:
         return
     dropped = options.excluded_from(spec.name)
     types = {name: kind for name, kind in spec.types.items() if name not in dropped}
     types[HARD_DELETE] = BOOL
-    if dropped:  # dropped before Arrow: an excluded value never reaches dlt
-        rows = [{k: v for k, v in row.items() if k not in dropped} for row in rows]
-    table, _ = to_table(rows, types, complete=True, not_null=spec.key)
+    columns: dict[str, Sequence[Any]] = {name: [value] * len(rows) for name, value in constants.items()}
+    columns.update(given or {})
+    # an excluded value never reaches Arrow: skipped like any other key that is not a column of the table
+    table, _ = to_table(rows, types, complete=True, not_null=spec.key, given=columns, skip={*skip, *dropped})
     yield dlt.mark.with_table_name(table, spec.name)

@@ -28,6 +28,9 @@ What one ``get()`` does, in order:
    retried up to ``malformed_retries`` times because it is usually a cut connection; ``UnsafeXML`` is never retried.
    (``read_status`` reads only the envelope: a body cut later is caught by httpx's Content-Length/chunked framing
    check, which surfaces as a retryable ``ConnectError``, or else by the record parser.)
+   The body is read in chunks into a :class:`~netvisor_sync.spool.SpooledBody` (a few MB in memory, then an
+   anonymous temporary file) while the organisation's lock is held, so no answer, however big, is ever held whole
+   in memory; classification and the caller read it back as a stream.
 5. **Retry** (tenacity, exponential backoff with jitter) on connection errors, timeouts, the retryable statuses
    above, and Netvisor ``TECHNICAL_ERROR``, ``SYSTEM_MAINTENANCE`` and ``REQUEST_NOT_UNIQUE`` (a ``Retry-After``
    header in seconds or as an HTTP date replaces the backoff wait); never on
@@ -78,6 +81,7 @@ from netvisor_sync.errors import (
 )
 from netvisor_sync.parse import read_status
 from netvisor_sync.resources import READ_RESOURCES, normalize_resource
+from netvisor_sync.spool import CHUNK_BYTES, SpooledBody
 
 logger = logging.getLogger(__name__)
 
@@ -182,16 +186,34 @@ def normalize_base_url(base_url: str, *, allow_plain_http: bool = False) -> str:
 class NetvisorResponse:
     """A successful (``Status OK``) Netvisor answer. ``resource`` is the normalized name without ``.nv``.
 
-    ``headers`` is case-insensitive (e.g. getvendor's ``X-Netvisor-Pagination-Next-Page``).
+    ``headers`` is case-insensitive (e.g. getvendor's ``X-Netvisor-Pagination-Next-Page``). The body stays in its
+    ``spool``: read big answers with ``spool.stream()``; :attr:`body` gives the bytes for callers that want them.
+    Use the response as a context manager (or :meth:`close` it) to free the spool as soon as it is read.
     """
 
     resource: str
     url: str
     status: int
     headers: Mapping[str, str]
-    body: bytes
+    spool: SpooledBody
     attempts: int = 1
     seconds: float = 0.0
+
+    @property
+    def body(self) -> bytes:
+        """The whole body as bytes (read from the spool on each access)."""
+        return self.spool.read()
+
+    def close(self) -> None:
+        self.spool.close()
+
+    def __enter__(self) -> NetvisorResponse:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 @dataclass(frozen=True)
@@ -504,25 +526,34 @@ class NetvisorClient:
         return name
 
     def _attempt(self, call: _Call, number: int) -> NetvisorResponse:
+        # Signed under the organisation lock, right before sending: a request that waited for another table's call
+        # would otherwise go out with an aged timestamp (Netvisor refuses one outside its clock-skew window).
+        with self._lock:
+            return self._signed_attempt(call, number)
+
+    def _signed_attempt(self, call: _Call, number: int) -> NetvisorResponse:
         headers = self._signer.headers(call.url)
         secrets = (*self.credentials.secrets, headers[HEADER_MAC])
         started = self._monotonic()
         status: int | None = None
         call.retry_after = None
         logger.debug("GET %s attempt %d/%d headers=%s", call.url, number, self.max_attempts, redact_headers(headers))
+        body: SpooledBody | None = None
         try:
-            response = self._send(call, headers)
+            response, body = self._send(call, headers)
             status = response.status_code
             call.retry_after = _retry_after(response.headers.get("Retry-After"), self._clock())
-            self._classify(call, response)
+            self._classify(call, response, body)
         except NetvisorSyncError as error:
+            if body is not None:
+                body.close()
             _scrub(error, secrets)
             self._report(call, number, status, started, error)
             raise
         self._report(call, number, status, started, None)
-        return NetvisorResponse(call.resource, call.url, response.status_code, response.headers, response.content)
+        return NetvisorResponse(call.resource, call.url, response.status_code, response.headers, body)
 
-    def _send(self, call: _Call, headers: Mapping[str, str]) -> httpx.Response:
+    def _send(self, call: _Call, headers: Mapping[str, str]) -> tuple[httpx.Response, SpooledBody]:
         # Header values go out as ISO-8859-15 bytes, the encoding the MAC was computed over (httpx would refuse
         # a non-ASCII str such as the Sender "Demokäyttäjä").
         wire_headers = [(name.encode("ascii"), value.encode(ENCODING)) for name, value in headers.items()]
@@ -531,8 +562,12 @@ class NetvisorClient:
             raise ConfigError(f"base_url {self.base_url!r}: httpx would send {request.url} instead of the signed URL")
         resource = f"{call.resource}.nv"
         try:
-            with self._lock:
-                return self._http.send(request)
+            # The caller holds the organisation lock; the body is spooled under it, as part of Netvisor's one request.
+            response = self._http.send(request, stream=True)
+            try:
+                return response, SpooledBody.from_chunks(response.iter_bytes(CHUNK_BYTES))
+            finally:
+                response.close()
         except httpx.TimeoutException as exc:
             raise RequestTimeout(
                 f"{resource}: no answer within {self.timeout:g} s ({type(exc).__name__})", resource=call.resource
@@ -547,11 +582,10 @@ class NetvisorClient:
                 f"{resource}: request failed: {exc or type(exc).__name__}", resource=call.resource
             ) from exc
 
-    def _classify(self, call: _Call, response: httpx.Response) -> None:
+    def _classify(self, call: _Call, response: httpx.Response, body: SpooledBody) -> None:
         status = response.status_code
-        body = response.content
         try:
-            read_status(body, resource=call.resource, http_status=status)
+            read_status(body.stream(), resource=call.resource, http_status=status)
         except NetvisorError:
             raise
         except ResponseError as error:
@@ -561,13 +595,13 @@ class NetvisorClient:
                     if call.malformed <= self.malformed_retries:
                         call.transient.append(error)
                 raise
-            raise self._status_error(call, response) from error
+            raise self._status_error(call, response, body) from error
         if not 200 <= status < 300:
-            raise self._status_error(call, response)
+            raise self._status_error(call, response, body)
 
-    def _status_error(self, call: _Call, response: httpx.Response) -> HTTPStatusError:
+    def _status_error(self, call: _Call, response: httpx.Response, body: SpooledBody) -> HTTPStatusError:
         status = response.status_code
-        excerpt = _excerpt(response.content)
+        excerpt = _excerpt(body.head(_EXCERPT_LENGTH * 2))
         return HTTPStatusError(
             f"{call.resource}.nv answered HTTP {status} {response.reason_phrase} without a Netvisor envelope"
             + (f": {excerpt}" if excerpt else ""),

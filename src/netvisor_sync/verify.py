@@ -21,7 +21,7 @@ to the destination. Per company, the checks are:
   equality; the expected column counts account-date balances and the loaded column those that agree.
 
 Calls per company: the listing calls of a first sync, without its detail calls (``n // 500 + 1`` per key-paged list,
-one per history window for the ledger and the other unpaged dated lists, 1 for reference lists), one
+1 per unpaged list (per ``start_date`` window when one is set), 1 for reference lists), one
 ``accountbalance`` for the snapshot table and one for the trial balance, plus the detail calls of ``deep``. A table
 whose resource Netvisor refuses (``SERVICE_ACCESS_ERROR``) is reported as a mismatch with the fix; the rest go on.
 """
@@ -44,7 +44,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from netvisor_sync.auth import Credentials
 from netvisor_sync.catalog import Entry, select_entries
 from netvisor_sync.errors import RIGHTS_FIX, ConfigError, ServiceAccessError
-from netvisor_sync.fetch import Fetch, History, Key, Record, Window, balance_params, full_listing
+from netvisor_sync.fetch import Fetch, Key, Record, Window, balance_params, full_listing
 from netvisor_sync.options import ORGANISATION
 from netvisor_sync.source import DEFAULT_BASE_URL, HELSINKI, client_fetch
 from netvisor_sync.sync import DEFAULT_DATASET, DEFAULT_DUCKDB_FILE, resolve_destination
@@ -244,7 +244,6 @@ class CompanyCheck:
     loaded: LoadedData
     today: date
     start_date: date | None
-    history: History = field(default_factory=History)
 
     def run(self, entries: Iterable[Entry], end: date, *, deep: bool) -> Iterator[Check]:
         for entry in entries:
@@ -258,7 +257,7 @@ class CompanyCheck:
         if entry.computed == "balancedates":
             yield self.balances_table(entry)
             return
-        window = Window(today=self.today, start_date=self.start_date, history=self.history)
+        window = Window(today=self.today, start_date=self.start_date)
         listed = [_summary(entry, record) for record in full_listing(entry, self.fetch, window)]
         yield self.rows(entry, listed)
         for child in entry.children:

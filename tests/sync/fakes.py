@@ -42,7 +42,7 @@ class FakeNetvisor:
     vouchers: dict[int, dict[str, Any]] = field(default_factory=dict)
     customers: dict[int, dict[str, Any]] = field(default_factory=dict)
     accounts: dict[int, dict[str, Any]] = field(default_factory=dict)
-    #: begin dates of the accounting periods (where history starts; none: the company has no periods)
+    #: begin dates of the accounting periods
     periods: list[date] = field(default_factory=list)
     deleted_invoices: dict[int, datetime] = field(default_factory=dict)
     blocked: set[str] = field(default_factory=set)

@@ -11,11 +11,9 @@ from netvisor_sync.fetch import (
     HISTORY_START,
     STREAM_CHUNK,
     Batch,
-    History,
     Page,
     Window,
     balance_params,
-    history_windows,
     merge_rows,
     month_windows,
     read_entry,
@@ -84,59 +82,39 @@ def test_invalidated_vouchers_become_deletes() -> None:
     batches = _read(CATALOG["vouchers"], fake, Window(today=NOW.date()))
     assert [row["netvisor_key"] for b in batches for row in b.rows] == [1]
     assert [key for b in batches for key in b.deleted] == [(2,)]
-    # no start_date and no accounting periods: the ledger still needs a date range, so one window spans all history
-    assert fake.calls["accountingperiodlist"] == 1
-    assert fake.params[1][1]["startdate"] == "1990-01-01"
-    assert fake.calls["accountingledger"] == 1
+    # no start_date: the ledger still needs a date range, so one window spans all history
+    assert fake.params == [
+        ("accountingledger", {**CATALOG["vouchers"].params, "startdate": "1990-01-01", "enddate": "2031-12-31"})
+    ]
 
 
 def _voucher(key: int, day: date) -> dict[str, object]:
     return {"netvisor_key": key, "status": "valid", "voucher_date": day, "modified": NOW, "lines": []}
 
 
-def test_first_ledger_sync_reads_history_month_by_month_from_the_first_period() -> None:
-    """No start_date: one call per month from the first accounting period, none of them holding all history."""
-    days = [date(2024, 12, 31), date(2025, 1, 1), date(2025, 7, 15), date(2026, 3, 1), date(2027, 5, 1)]
+def test_a_first_sync_without_start_date_lists_each_unpaged_list_once() -> None:
+    """No start_date: one ledger call for all of history, however long, and no accounting period lookup."""
+    days = [date(1995, 6, 30), date(2024, 12, 31), date(2025, 7, 15), date(2026, 3, 1), date(2027, 5, 1)]
     fake = FakeNetvisor(periods=[date(2026, 1, 1), date(2025, 1, 1)])
     fake.vouchers = {key: _voucher(key, day) for key, day in enumerate(days, start=1)}
     batches = _read(CATALOG["vouchers"], fake, Window(today=NOW.date()))
-    spans = [(p["startdate"], p["enddate"]) for r, p in fake.params if r == "accountingledger"]
-    months = (2026 * 12 + 3) - (2025 * 12 + 1)
-    assert len(spans) == months + 1 == fake.calls["accountingledger"]
-    assert fake.calls["accountingperiodlist"] == 1
-    # documents dated before the first period (migrated) and ahead of today still land in exactly one window
-    assert spans[0] == (HISTORY_START.isoformat(), "2025-01-31")
-    assert spans[1] == ("2025-02-01", "2025-02-28")
-    assert spans[-1] == ("2026-03-01", "2031-12-31")
+    assert fake.calls == {"accountingledger": 1}
+    # documents dated long ago (migrated history) and ahead of today are inside the one window
+    assert [(p["startdate"], p["enddate"]) for _, p in fake.params] == [(HISTORY_START.isoformat(), "2031-12-31")]
     assert sorted(row["netvisor_key"] for b in batches for row in b.rows) == [1, 2, 3, 4, 5]
+    # key-paged lists and incremental runs are not windowed either
+    invoices = FakeNetvisor(invoices={1: invoice(1, 1)})
+    _read(CATALOG["sales_invoices"], invoices, Window(today=NOW.date()))
+    assert invoices.params == [("salesinvoicelist", {}), ("getsalesinvoice", {"netvisorkeylist": "1"})]
+    incremental = FakeNetvisor()
+    _read(CATALOG["vouchers"], incremental, Window(today=NOW.date(), since=NOW))
+    assert [r for r, _ in incremental.params] == ["accountingledger", "deletedvouchers"]
+    assert "startdate" not in incremental.params[0][1]
 
 
-def test_history_is_discovered_once_per_company_and_only_for_unpaged_lists() -> None:
-    fake = FakeNetvisor(periods=[date(2025, 11, 1)], invoices={1: invoice(1, 1)})
-    history = History()
-    for _ in range(2):
-        _read(CATALOG["vouchers"], fake, Window(today=NOW.date(), history=history))
-    assert fake.calls["accountingperiodlist"] == 1
-    assert fake.calls["accountingledger"] == 2 * 5
-    _read(CATALOG["sales_invoices"], fake, Window(today=NOW.date(), history=History()))
-    assert fake.calls["accountingperiodlist"] == 1  # key-paged: pages are bounded already, no windows
-    assert [p for r, p in fake.params if r == "salesinvoicelist"] == [{}]
-    # an incremental run uses the change filter only
-    _read(CATALOG["vouchers"], fake, Window(today=NOW.date(), since=NOW, history=History()))
-    assert fake.calls["accountingperiodlist"] == 1
-
-
-def test_without_the_right_to_list_periods_history_is_one_window() -> None:
-    fake = FakeNetvisor(periods=[date(2025, 1, 1)], blocked={"accountingperiodlist"})
-    fake.vouchers = {1: _voucher(1, date(2025, 5, 5))}
-    batches = _read(CATALOG["vouchers"], fake, Window(today=NOW.date()))
-    assert [p["startdate"] for r, p in fake.params if r == "accountingledger"] == ["1990-01-01"]
-    assert [row["netvisor_key"] for b in batches for row in b.rows] == [1]
-
-
-def test_each_window_is_handed_on_before_the_next_call() -> None:
-    """Streaming: a window's rows leave as a batch before the next window is requested, so nothing accumulates."""
-    fake = FakeNetvisor(periods=[date(2025, 10, 1)])
+def test_each_start_date_window_is_handed_on_before_the_next_call() -> None:
+    """Backfill from start_date: a window's rows leave as a batch before the next window is requested."""
+    fake = FakeNetvisor()
     fake.vouchers = {n: _voucher(n, date(2025, 10 + n, 5) if n < 3 else date(2026, n - 2, 5)) for n in range(1, 7)}
     events: list[str] = []
 
@@ -144,11 +122,9 @@ def test_each_window_is_handed_on_before_the_next_call() -> None:
         events.append(f"call {params.get('startdate', resource)}")
         return fake(resource, params)
 
-    for batch in read_entry(CATALOG["vouchers"], fetch, Window(today=NOW.date())):
+    for batch in read_entry(CATALOG["vouchers"], fetch, Window(today=NOW.date(), start_date=date(2025, 11, 1))):
         events.extend(f"row {row['voucher_date']}" for row in batch.rows)
     assert events == [
-        "call accountingperiodlist",
-        "call 1990-01-01",
         "call 2025-11-01",
         "row 2025-11-05",
         "call 2025-12-01",
@@ -161,15 +137,6 @@ def test_each_window_is_handed_on_before_the_next_call() -> None:
         "row 2026-03-05",
         "row 2026-04-05",
     ]
-
-
-def test_history_windows_reach_back_and_cover_every_day_once() -> None:
-    windows = list(history_windows(date(2025, 1, 20), date(2025, 6, 1), 2))
-    assert windows[0] == (HISTORY_START, date(2025, 2, 28))
-    assert len(windows) == (5 // 2) + 1
-    assert windows[-1] == (date(2025, 5, 1), date(2030, 12, 31))
-    days = [HISTORY_START + timedelta(days=n) for n in range((windows[-1][1] - HISTORY_START).days + 1)]
-    assert all(sum(first <= day <= last for first, last in windows) == 1 for day in days)
 
 
 def test_start_date_backfills_in_monthly_windows_and_bounds_history() -> None:
@@ -232,7 +199,7 @@ def test_an_unpaged_answer_is_streamed_in_chunks() -> None:
             yield {"netvisor_key": key, "status": "valid", "lines": []}
 
     def fetch(resource: str, params: dict[str, str]) -> Page:
-        return Page(stream(2500) if resource == "accountingledger" else [])  # no periods: one window
+        return Page(stream(2500) if resource == "accountingledger" else [])
 
     sizes = []
     for batch in read_entry(CATALOG["vouchers"], fetch, Window(today=NOW.date())):

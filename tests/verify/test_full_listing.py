@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from netvisor_sync.catalog import CATALOG
-from netvisor_sync.fetch import History, Window, full_listing
+from netvisor_sync.fetch import Window, full_listing
 
 from ..sync.fakes import NOW, FakeNetvisor, invoice
 
@@ -31,6 +31,6 @@ def test_invalidated_vouchers_are_not_expected() -> None:
         2: {"netvisor_key": 2, "status": "Invalidated", "voucher_date": date(2026, 1, 3), "lines": []},
     }
     netvisor = FakeNetvisor(vouchers=vouchers, periods=[date(2026, 1, 1)])
-    window = Window(today=NOW.date(), history=History())
+    window = Window(today=NOW.date())
     assert [row["netvisor_key"] for row in full_listing(CATALOG["vouchers"], netvisor, window)] == [1]
-    assert netvisor.calls["accountingperiodlist"] == 1  # the ledger is windowed from the first period, as a sync is
+    assert netvisor.calls == {"accountingledger": 1}  # one listing of all history, as a sync makes

@@ -3,7 +3,8 @@
 Modules, in the order data flows through them:
 
 * ``xml`` - the hardened parser: refuses DTDs/entities (``UnsafeXML``), maps every parser failure to
-  ``MalformedResponse`` with the HTTP status and a short escaped excerpt.
+  ``MalformedResponse`` with the HTTP status and a short escaped excerpt. ``check_well_formed`` checks a whole body
+  without building anything (before records are streamed out of a big answer).
 * ``envelope`` - ``read_status``: OK, or the typed ``NetvisorError`` for ``FAILED`` / ``CODE :: message``; reads
   no further than ``ResponseStatus``, so the transport calls it on every response. ``read_timestamp``: the
   server's ``ResponseStatus/TimeStamp`` as a naive datetime, read as cheaply (the sync's cursor).
@@ -41,6 +42,7 @@ from netvisor_sync.parse.plan import Record
 from netvisor_sync.parse.records import iter_records, parse_response, shape_for
 from netvisor_sync.parse.shape import LINE_NUMBER, Shape
 from netvisor_sync.parse.shapes import SHAPES
+from netvisor_sync.parse.xml import check_well_formed
 
 __all__ = [
     "AMOUNT",
@@ -60,6 +62,7 @@ __all__ = [
     "ColumnKind",
     "Record",
     "Shape",
+    "check_well_formed",
     "iter_records",
     "parse_response",
     "read_status",

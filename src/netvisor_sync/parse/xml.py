@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, cast
 
 from lxml import etree
 
@@ -44,6 +44,9 @@ _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_:]")
 _DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
 _HTML = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.IGNORECASE | re.DOTALL)
 _UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
+#: libxml2's cap on one text node without ``huge_tree`` (``XML_MAX_TEXT_LENGTH``, in bytes)
+MAX_TEXT_BYTES: Final = 10_000_000
+_TOO_LARGE: Final = "too large: a text node exceeds libxml2's 10 MB limit (huge_tree is off on purpose)"
 
 
 def excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:
@@ -169,7 +172,7 @@ def _translate(
     message = _CONTROL.sub(" ", str(error)).strip()
     lowered = message.lower()
     if "huge" in lowered or "too long" in lowered:
-        reason = "too large: a text node exceeds libxml2's 10 MB limit (huge_tree is off on purpose)"
+        reason = _TOO_LARGE
     elif not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         reason = f"not XML ({message})"
     elif "utf-8" in lowered or "encoding" in lowered:
@@ -179,6 +182,67 @@ def _translate(
     else:
         reason = f"not well-formed XML ({message})"
     return malformed(reason, resource=resource, status=status, head=head)
+
+
+class _Nothing:
+    """A parser target that builds nothing: lxml then only checks the document, in C, at a constant memory cost.
+
+    ``doctype`` is called for a DTD the byte check of the prolog could not see (an encoding it cannot read).
+    """
+
+    def __init__(self) -> None:
+        self.doctype_seen = False
+
+    def doctype(self, *_: object) -> None:
+        self.doctype_seen = True
+
+    def close(self) -> None:
+        return None
+
+
+def check_well_formed(body: bytes | BinaryIO, *, resource: str, status: int | None, chunk: int = 1 << 16) -> None:
+    """Check that a whole body is well-formed XML, building no element and no record.
+
+    Use it before streaming records out of a big answer: a body cut or broken past a good envelope is then found
+    before the first record leaves, as it is when a small answer is parsed into a list, yet nothing is materialised.
+    The checks are those of :func:`iter_events` (same parser options, same prolog refusal, same error translation),
+    with one difference in kind: libxml2 enforces its text-node cap only when it builds nodes, so here any run of
+    more than :data:`MAX_TEXT_BYTES` bytes without a ``<`` is refused instead (a text node cannot be longer than
+    its escaped source). The nesting-depth cap (256) and value conversion are still found only by the record reader.
+
+    Args:
+        body: the whole body, or a binary stream (read in ``chunk``-byte pieces).
+        resource: resource name for error messages.
+        status: HTTP status for error messages.
+        chunk: bytes fed to the parser at a time.
+
+    Raises:
+        MalformedResponse: empty, HTML, not well-formed, truncated, invalid UTF-8 or oversized body.
+        UnsafeXML: the document declares a DTD or entities.
+    """
+    head, stream = open_source(body)
+    check_prolog(head, resource=resource, status=status)
+    target = _Nothing()
+    # lxml's stubs want a full ParserTarget and typed options; lxml itself calls only the methods a target has
+    parser = etree.XMLParser(target=cast(Any, target), **cast("dict[str, Any]", PARSER_OPTIONS))
+    tracked = _Tracked(stream)
+    run = 0  # bytes since the last "<"
+    try:
+        while data := tracked.read(min(chunk, MAX_TEXT_BYTES)):
+            first = data.find(b"<")
+            if run + (first if first >= 0 else len(data)) > MAX_TEXT_BYTES:
+                raise malformed(_TOO_LARGE, resource=resource, status=status, head=head)
+            run = run + len(data) if first < 0 else len(data) - data.rfind(b"<") - 1
+            parser.feed(data)
+            if target.doctype_seen:
+                raise unsafe(resource=resource, status=status, head=head)
+        parser.close()
+    except etree.XMLSyntaxError as error:
+        if target.doctype_seen:  # libxml2 may stumble on the declarations before the feed returns
+            raise unsafe(resource=resource, status=status, head=head) from None
+        raise _translate(error, resource=resource, status=status, head=head, tail=tracked.drain()) from None
+    if target.doctype_seen:
+        raise unsafe(resource=resource, status=status, head=head)
 
 
 def iter_events(
