@@ -33,11 +33,14 @@ format: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/netvisor-sync demo
 
+# every missed goal gets one extra py-spy run that says where its time goes; BENCH_PROFILE= to skip them
+BENCH_PROFILE ?= --profile py-spy
+
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run --quick $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.run --quick $(BENCH_PROFILE) $(BENCH_ARGS)
 
 bench-full: $(STAMP)
-	$(BIN)/python -m benchmarks.run --full $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.run --full $(BENCH_PROFILE) $(BENCH_ARGS)
 
 chaos: $(STAMP)
 	CHAOS_ITERATIONS=$${CHAOS_ITERATIONS:-200} CHAOS_PG_ITERATIONS=$${CHAOS_PG_ITERATIONS:-40} \

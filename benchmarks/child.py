@@ -5,6 +5,9 @@ CPU seconds of the work itself (imports and interpreter start excluded), rows pe
 (:mod:`benchmarks.measure`) adds what only it can see: the whole process's CPU from ``wait4``. Peak RSS is the
 child's own ``VmHWM`` (see :func:`_peak_rss_mb`).
 
+Every job also samples its own RSS in a thread and files each sample under the dlt step running at the time
+(:class:`StepMemory`): when the peak RSS goal is missed, ``RESULTS.md`` says in which step the peak was reached.
+
 Profiling (``"profiler": "py-spy"``) wraps the whole child from outside (:mod:`benchmarks.measure`): py-spy sees
 every thread, which dlt's worker threads need.
 """
@@ -15,8 +18,11 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -104,14 +110,85 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * PAGE_SIZE / 2**20
+
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+#: dlt's pipeline steps, in the order a sync runs them; "setup" is everything outside them (source, HTTP, parsing
+#: happen inside ``extract``)
+STEPS = ("sync_destination", "extract", "normalize", "load")
+
+
+class StepMemory:
+    """Peak RSS per dlt step: a thread samples ``VmRSS`` every 25 ms and files it under every step running at the
+    time (several companies may run different steps at once; then a sample counts for each). Its thread is named
+    ``bench-rss`` so profiles can leave it out."""
+
+    def __init__(self, interval: float = 0.025) -> None:
+        self.interval = interval
+        self.peaks: dict[str, float] = {}
+        self._running: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="bench-rss", daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._file(_rss_mb())
+
+    def _file(self, rss: float) -> None:
+        with self._lock:
+            steps = [step for step, n in self._running.items() if n] or ["setup"]
+        for step in steps:
+            self.peaks[step] = max(self.peaks.get(step, 0.0), rss)
+
+    @contextmanager
+    def running(self, step: str) -> Iterator[None]:
+        with self._lock:
+            self._running[step] += 1
+        try:
+            yield
+        finally:
+            self._file(_rss_mb())  # a step's last allocation can fall between two samples
+            with self._lock:
+                self._running[step] -= 1
+
+    def watch_dlt(self) -> None:
+        """Wrap dlt's ``Pipeline`` steps (this child process only) so the sampler knows which one runs."""
+        from dlt.pipeline.pipeline import Pipeline  # noqa: PLC0415 - imported by the job already
+
+        for step in STEPS:
+            original: Callable[..., Any] = getattr(Pipeline, step)
+
+            def wrapped(pipeline: Any, *args: Any, _step: str = step, _original: Any = original, **kw: Any) -> Any:
+                with self.running(_step):
+                    return _original(pipeline, *args, **kw)
+
+            setattr(Pipeline, step, wrapped)
+
+    def __enter__(self) -> StepMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def _timed(work: Callable[[], dict[str, Any]], job: dict[str, Any]) -> dict[str, Any]:
+    memory = StepMemory()
+    memory.watch_dlt()
     ready_rss_mb = _peak_rss_mb()  # imports done, no data yet
-    cpu, started = _cpu(), time.perf_counter()
-    result = work()
-    result["wall"] = time.perf_counter() - started
-    result["cpu"] = _cpu() - cpu
+    with memory:
+        cpu, started = _cpu(), time.perf_counter()
+        result = work()
+        result["wall"] = time.perf_counter() - started
+        result["cpu"] = _cpu() - cpu
     result["ready_rss_mb"] = ready_rss_mb
     result["peak_rss_mb"] = _peak_rss_mb()
+    result["step_peaks_mb"] = memory.peaks
     return result
 
 

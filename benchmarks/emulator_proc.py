@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import psutil
+
 from netvisor_sync import auth
 from netvisor_sync.emulator import Emulator, FaultPlan, LoggedRequest, serve
 from netvisor_sync.emulator.generate import PROFILES
@@ -282,6 +284,16 @@ class EmulatorProcess:
 
     def log(self) -> list[dict[str, Any]]:
         return list(self.call("log"))
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the emulator process has used so far (0 once it has exited)."""
+        if self._process.pid is None:
+            return 0.0
+        try:
+            times = psutil.Process(self._process.pid).cpu_times()
+        except (psutil.Error, ValueError):
+            return 0.0
+        return times.user + times.system
 
     def set_latency(self, latency_ms: float, per_row_ms: float, *, real: bool = True) -> None:
         self.call("faults", {"latency_ms": latency_ms, "per_row_ms": per_row_ms})

@@ -33,6 +33,7 @@ class ChildRun:
     process_cpu: float  # CPU seconds of the whole child, interpreter start and imports included
     peak_rss_mb: float
     ready_rss_mb: float = 0.0  # RSS once the job's imports were done, before any data
+    step_peaks_mb: dict[str, float] = field(default_factory=dict)  # peak RSS sampled in each dlt step
     loaded: dict[str, int] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)
     ok: bool = True
@@ -52,7 +53,8 @@ def run_child(job: dict[str, Any], workdir: Path) -> ChildRun:
     workdir.mkdir(parents=True, exist_ok=True)
     job_path = workdir / "job.json"
     job_path.write_text(json.dumps(job))
-    env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false", "PYTHONPATH": str(ROOT)}
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false", "PYTHONPATH": path}
     stderr_path = workdir / "stderr.txt"
     command = [sys.executable, "-m", "benchmarks.child", str(job_path)]
     if job.get("profiler") == "py-spy":  # sample every thread, idle ones too: where the wall time goes
@@ -69,16 +71,18 @@ def run_child(job: dict[str, Any], workdir: Path) -> ChildRun:
         )
         _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
+    out_path = Path(str(job_path) + ".out")
+    if process.returncode != 0 or not out_path.exists():  # py-spy may exit 0 when the child it ran did not
         tail = stderr_path.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"benchmark child {job['kind']} failed ({process.returncode}):\n{tail}")
-    out = json.loads(Path(str(job_path) + ".out").read_text())
+    out = json.loads(out_path.read_text())
     return ChildRun(
         wall=out["wall"],
         cpu=out["cpu"],
         process_cpu=usage.ru_utime + usage.ru_stime,
         peak_rss_mb=out.get("peak_rss_mb", usage.ru_maxrss / 1024),
         ready_rss_mb=out.get("ready_rss_mb", 0.0),
+        step_peaks_mb=out.get("step_peaks_mb", {}),
         loaded=out["loaded"],
         calls=out["calls"],
         ok=out["ok"],

@@ -1,7 +1,8 @@
 """Read a py-spy raw (collapsed) profile and say where the time goes: the hottest frames, inclusive and self.
 
-Use it when a goal is missed: ``make bench PROFILE=py-spy`` (or ``--profile py-spy``) keeps one profile per timed
-sync, and :func:`summarize` turns it into the short table ``RESULTS.md`` shows.
+Use it when a goal is missed: ``make bench`` (``--profile py-spy``) runs one extra profiled sync for every section
+that misses a goal, and :func:`categorize` (time per phase, per group of threads) and :func:`self_top` (the hottest
+frames) turn it into the tables ``RESULTS.md`` shows.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def self_top(path: Path, *, top: int = 15) -> list[tuple[str, int]]:
         stack, _, count_text = line.rpartition(" ")
         if stack and count_text.isdigit():
             leaf = _name(stack.split(";")[-1])
-            if not leaf.startswith(IDLE) and "MainThread" not in stack.split(";")[0]:
+            thread = stack.split(";")[0]
+            if not leaf.startswith(IDLE) and "MainThread" not in thread and "bench-rss" not in thread:
                 own[leaf] += int(count_text)
     return own.most_common(top)
 
@@ -103,9 +105,20 @@ def categorize(path: Path, *, thread_filter: str | None = None) -> tuple[int, li
     return total, counts.most_common()
 
 
+#: leaf frames of a thread blocked on another one (a queue, a future, a condition)
+WAITS = ("Condition.wait ", "Queue.get ", "Event.wait ", "Future.result ", "Thread.join ", "_wait_for_tstate_lock ")
+HANDED_OVER = "waiting on another thread (a prefetched answer, a turn to call, a worker)"
+DLT_STEPS = ("Pipeline.load ", "Pipeline.normalize ", "Pipeline.sync_destination ")
+IDLE_WORKER = "no company left to sync (the pool thread waits for the others)"
+
+
 def _category(frames: list[str]) -> str:
     if frames and frames[-1].startswith("_sync_company "):
         return LOCK_WAIT  # the company thread itself blocks only on the load lock
+    if frames and frames[-1].startswith("_worker ") and "concurrent/futures/thread.py" in frames[-1]:
+        return IDLE_WORKER  # a pool thread whose company is done, parked in its work queue until run_sync returns
+    if frames and frames[-1].startswith(WAITS) and not any(step in frame for frame in frames for step in DLT_STEPS):
+        return HANDED_OVER  # e.g. the company thread waiting for the answer a fetching thread is still reading
     for name, markers in CATEGORIES:
         if any(marker in frame for frame in frames for marker in markers):
             return name
