@@ -89,6 +89,9 @@ class Entry:
     params: Mapping[str, str] = field(default_factory=dict)
     key: tuple[str, ...] = ("netvisor_key",)
     change_filter: ChangeFilter = None
+    #: extra parameters of a change-filtered listing only (``includemodifiedpayments``: a payment does not change
+    #: its invoice's modification time, so without it a paid invoice would keep its old status and open sum)
+    since_params: Mapping[str, str] = field(default_factory=dict)
     paging: Paging = None
     page_size: int = NETVISOR_PAGE_SIZE
     detail: Detail | None = None
@@ -157,6 +160,7 @@ ENTRIES: tuple[Entry, ...] = (
         resource="salesinvoicelist",
         description="sales invoices with their lines (getsalesinvoice)",
         change_filter="lastmodified",
+        since_params={"includemodifiedpayments": "1"},
         paging="invoicesabovenetvisorkey",
         detail=Detail("getsalesinvoice", "netvisorkeylist"),
         children=_lines("sales_invoice_lines", "sales_invoice_key"),

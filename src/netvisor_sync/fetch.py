@@ -134,7 +134,7 @@ def _listings(entry: Entry, window: Window) -> Iterator[dict[str, str]]:
     dated = entry.window
     if window.since is not None and entry.change_filter in ("changedsince", "lastmodified"):
         name = "changedsince" if entry.change_filter == "changedsince" else "lastmodifiedstart"
-        yield {**base, name: _moment(window.since)}
+        yield {**base, **entry.since_params, name: _moment(window.since)}
         return
     if dated is None or window.above_key is not None:
         yield base

@@ -158,6 +158,28 @@ def test_edits_deletes_and_invalidations_arrive_exactly(sync: Syncer) -> None:
     assert summary.company(sync.org).deleted["customers"] == 1
 
 
+def test_payments_and_credit_notes_reach_the_invoices_they_change(sync: Syncer) -> None:
+    # A payment leaves its invoice's modification time alone (only includemodifiedpayments reports the invoice);
+    # deleting a credit note reopens the invoice it credited.
+    store, warehouse = sync.store, sync.warehouse
+    assert sync().ok
+    sync.emu.clock.advance(timedelta(hours=2))
+    unpaid = next(d for d in store.sales_invoices if d.open_sum > 0 and d.credited_invoice_key is None)
+    store.create("salespayment", invoice_key=unpaid.netvisor_key)
+    note = next(d for d in store.sales_invoices if d.credited_invoice_key is not None and d.open_sum != d.amount)
+    store.delete("salesinvoice", note.netvisor_key)
+    sync.emu.clock.advance(timedelta(hours=1))
+
+    assert sync().ok
+    changed = (unpaid.netvisor_key, note.credited_invoice_key)
+    books = {d.netvisor_key: (d.status, d.open_sum) for d in store.sales_invoices}
+    assert books[unpaid.netvisor_key] == ("paid", 0)
+    assert books[note.credited_invoice_key][1] > 0
+    loaded = warehouse.query("select netvisor_key, status, open_amount from {ds}.sales_invoices order by 1")
+    assert [row for row in loaded if row[0] in changed] == [(key, *books[key]) for key in sorted(changed)]
+    assert loaded == sorted((key, *value) for key, value in books.items())
+
+
 def test_a_blocked_resource_fails_alone(sync: Syncer) -> None:
     sync.emu.block(sync.org, "getsalesinvoice")
     summary = sync(tables=["sales_invoices", "vouchers", "accounts"])

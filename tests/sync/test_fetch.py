@@ -59,7 +59,8 @@ def test_incremental_run_uses_the_change_filter_and_the_deleted_feed() -> None:
     fake = FakeNetvisor(invoices={1: invoice(1, 1), 2: invoice(2, 3, modified=NOW)}, deleted_invoices={3: NOW})
     since = NOW - timedelta(hours=30)
     batches = _read(CATALOG["sales_invoices"], fake, Window(today=NOW.date(), since=since))
-    assert fake.params[0] == ("salesinvoicelist", {"lastmodifiedstart": since.strftime("%Y-%m-%dT%H:%M:%S")})
+    stamp = since.strftime("%Y-%m-%dT%H:%M:%S")
+    assert fake.params[0] == ("salesinvoicelist", {"lastmodifiedstart": stamp, "includemodifiedpayments": "1"})
     assert [row["netvisor_key"] for b in batches for row in b.rows] == [2]
     assert [key for b in batches for key in b.deleted] == [(3,)]
     assert fake.params[-1] == ("deletedsalesinvoices", {"deletedsince": since.date().isoformat()})

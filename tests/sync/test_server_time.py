@@ -89,7 +89,7 @@ def test_cursors_are_netvisors_own_time(warehouse: Warehouse, tmp_path: Path, cl
     second = _sync(emu, warehouse, tmp_path / "pipelines", SERVER_NOW + timedelta(minutes=1) + client_offset)
     assert second.ok, second.errors
     listing = [e.params for e in emu.log.entries() if e.resource == "salesinvoicelist"]
-    assert listing == [{"lastmodifiedstart": SERVER_NOW.isoformat()}]
+    assert listing == [{"lastmodifiedstart": SERVER_NOW.isoformat(), "includemodifiedpayments": "1"}]
     company = second.company(emu.organisation_ids[0])
     assert company.rows["sales_invoices"] == 1  # the one edited after the first run, not the one before it
     assert company.rows["purchase_invoices"] == 0

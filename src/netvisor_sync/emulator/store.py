@@ -14,7 +14,10 @@ changes, kept in the collections' overlays under the books' one lock. Every chan
 - ``invalidate_voucher`` marks a voucher invalidated (it stops counting in balances).
 
 A payment does not bump its invoice's ``modified``: Netvisor reports such invoices only through
-``includemodifiedpayments``, so handlers must look at the payments' modification times.
+``includemodifiedpayments``, so handlers must look at the payments' modification times. A credit note is not a
+payment: creating or deleting one changes the credited invoice itself (its open sum and status), so it bumps that
+invoice's ``modified`` (Netvisor's behaviour here is UNCONFIRMED; without the bump no change filter could ever
+report the reopened or credited invoice).
 """
 
 from __future__ import annotations
@@ -113,7 +116,7 @@ class CompanyStore(CompanyBooks):
         note.open_sum = note.amount + applied
         posting.set_sales_status(note, now.date())
         if applied:
-            self._set_open_sum(original.netvisor_key, original.open_sum - applied, now)
+            self._set_open_sum(original.netvisor_key, original.open_sum - applied, now, touch=True)
         self._children["credit", original.netvisor_key].add(note.netvisor_key)
 
     def _apply_sales(
@@ -282,12 +285,12 @@ class CompanyStore(CompanyBooks):
         else:
             vouchers.add(key, voucher)
 
-    def _set_open_sum(self, invoice_key: int, open_sum: Decimal, now: datetime) -> None:
-        """A payment or credit changed what is open; the invoice's ``modified`` stays (see module docstring)."""
+    def _set_open_sum(self, invoice_key: int, open_sum: Decimal, now: datetime, *, touch: bool = False) -> None:
+        """A payment or a credit note changed what is open; only a credit note (``touch``) bumps ``modified``."""
         invoice = self.sales_invoices.get(invoice_key)
         if invoice is None:
             return
-        new = dataclasses.replace(invoice, open_sum=open_sum)
+        new = dataclasses.replace(invoice, open_sum=open_sum, modified=now if touch else invoice.modified)
         posting.set_sales_status(new, now.date(), unsent=invoice.status == "unsent" and open_sum != 0)
         self.sales_invoices.replace(invoice_key, new)
 
@@ -416,7 +419,7 @@ class CompanyStore(CompanyBooks):
             original = self.sales_invoices.get(invoice.credited_invoice_key)
             applied = invoice.open_sum - invoice.amount
             if original is not None and applied:
-                self._set_open_sum(original.netvisor_key, original.open_sum + applied, now)
+                self._set_open_sum(original.netvisor_key, original.open_sum + applied, now, touch=True)
         self._delete_vouchers_of("salesinvoice", invoice, now)
 
     def _delete_vouchers_of(self, kind: str, doc: Any, now: datetime) -> None:
