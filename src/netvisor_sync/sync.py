@@ -31,14 +31,16 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import dlt
+import duckdb
 import pyarrow
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -77,6 +79,8 @@ DUCKDB_LOAD_SETTINGS: dict[str, Any] = {"threads": 1, "preserve_insertion_order"
 DUCKDB_MEMORY_MB = (64, 64, 128)  # (fixed, per million rows, floor)
 #: DuckDB's other names for the same settings (a user who sets an alias has set the setting)
 _DUCKDB_ALIASES = {"max_memory": "memory_limit", "worker_threads": "threads"}
+#: settings dlt passes to ``duckdb.connect`` itself rather than setting them on the open connection
+_DUCKDB_CONNECT_OPTIONS = ("custom_user_agent",)
 
 _LOAD_LOCK = threading.RLock()
 logger = logging.getLogger(__name__)
@@ -262,13 +266,13 @@ def _sync_company(
     dest = resolve_destination(destination, load_rows=0)[0]
     pipeline = dlt.pipeline(pipeline_name=name, destination=dest, dataset_name=dataset_name, **where)
     try:
-        with _LOAD_LOCK:
+        with _LOAD_LOCK, held_open(destination):
             pipeline.sync_destination()
         pipeline.extract(planned_source(plan), loader_file_format="parquet")
         normalized = pipeline.normalize()
         release_memory()
         plan.report.emit(ProgressEvent("loading", org))
-        with _LOAD_LOCK:
+        with _LOAD_LOCK, held_open(destination):
             if plan.options.full_refresh:
                 _delete_company_rows(pipeline, org, [t for e in plan.entries for t in e.tables])
             load_info = pipeline.load(workers=LOAD_WORKERS, **_sized_for(destination, normalized))
@@ -322,6 +326,30 @@ def _sized_for(destination: Any, normalized: Any) -> dict[str, Any]:
         return {}
     largest = max((n for table, n in normalized.row_counts.items() if not table.startswith("_dlt")), default=0)
     return {"destination": resolve_destination(destination, load_rows=largest)[0]}
+
+
+@contextmanager
+def held_open(destination: Any) -> Iterator[None]:
+    """Keep a DuckDB file's database open for a whole pipeline step (no-op for other destinations).
+
+    dlt opens the file for each job and closes it when the job ends; the last close of a database checkpoints its
+    write-ahead log into the file and drops its buffers, so a load of 22 small tables spent most of its time reopening
+    and checkpointing (``partner-test``, 3.9k rows: load step 8.1 -> 2.9 s on a busy machine; 20 open/close cycles of a
+    small file 1.19 -> 0.08 s). DuckDB shares one database per file within a process, so one connection held here
+    keeps it open between dlt's jobs, which still get their own connections and settings, and the file is
+    checkpointed once, when this connection closes.
+    """
+    if not _is_duckdb_file(destination):
+        yield
+        return
+    path = DEFAULT_DUCKDB_FILE if destination == "duckdb" else destination
+    # the options DuckDB fixes when it opens a database must be the ones dlt opens it with, or dlt's connect fails
+    opened_with = {name: value for name, value in duckdb_load_settings().items() if name in _DUCKDB_CONNECT_OPTIONS}
+    connection = duckdb.connect(path, config=opened_with)
+    try:
+        yield
+    finally:
+        connection.close()
 
 
 def _forget_unloaded(pipeline: Any) -> None:
