@@ -18,12 +18,13 @@ destination gets ``DECIMAL(p,s)``, ``DATE`` and ``BOOLEAN`` even for tables whos
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+import orjson
 import pyarrow as pa
 
 Kind = Literal["text", "bigint", "decimal", "date", "timestamp", "bool", "json"]
@@ -184,6 +185,57 @@ def _column(values: list[Any], column_type: ColumnType) -> pa.Array:
     return pa.array(values, type=column_type.arrow)
 
 
+class Coalescer:
+    """Collects Arrow tables per destination table and hands them on in pieces of :data:`COALESCE_ROWS` rows or
+    :data:`COALESCE_BYTES` bytes, whichever comes first.
+
+    Use it between a producer of many small tables (a page or a detail batch each) and dlt: dlt works out a table's
+    schema again for every Arrow item it is given (its contract cache does not cover Arrow), about as costly as
+    building a small item, so fewer, bigger items halve the extract step's own time. Tables of one name are joined
+    without copying (chunks); one whose columns cannot be joined (a drift column that came with another type) is
+    handed on as it is.
+    """
+
+    def __init__(self, rows: int = 0, nbytes: int = 0) -> None:
+        self.rows = rows or COALESCE_ROWS
+        self.nbytes = nbytes or COALESCE_BYTES
+        self._held: dict[str, list[pa.Table]] = {}
+        self._size: dict[str, tuple[int, int]] = {}
+
+    def add(self, name: str, table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+        """Hold ``table``; yields ``name``'s tables joined once they reach the size limit."""
+        self._held.setdefault(name, []).append(table)
+        rows, nbytes = self._size.get(name, (0, 0))
+        rows, nbytes = rows + table.num_rows, nbytes + table.nbytes
+        self._size[name] = (rows, nbytes)
+        if rows >= self.rows or nbytes >= self.nbytes:
+            yield from self._release(name)
+
+    def flush(self) -> Iterator[tuple[str, pa.Table]]:
+        """Everything still held, a joined table per name."""
+        for name in list(self._held):
+            yield from self._release(name)
+
+    def _release(self, name: str) -> Iterator[tuple[str, pa.Table]]:
+        tables = self._held.pop(name)
+        del self._size[name]
+        if len(tables) == 1:
+            yield name, tables[0]
+            return
+        try:
+            joined = pa.concat_tables(tables, promote_options="default")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            yield from ((name, table) for table in tables)
+            return
+        yield name, joined
+
+
+#: rows and bytes of the Arrow items the source hands dlt (see :class:`Coalescer`): big enough that dlt's cost per
+#: item is small next to the rows, small enough that every table of every resource may hold one at once
+COALESCE_ROWS = 20_000
+COALESCE_BYTES = 4 * 1024 * 1024
+
+
 def dlt_columns(
     types: Mapping[str, ColumnType], extra: Mapping[str, Mapping[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -194,14 +246,22 @@ def dlt_columns(
     return columns
 
 
-#: ``json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)`` without building an encoder per value
-_JSON = json.JSONEncoder(default=str, ensure_ascii=False, sort_keys=True)
+#: compact JSON with sorted keys; values JSON has no type for (``Decimal``, ``datetime``) as their ``str()``
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+#: the same text for what orjson refuses (integers beyond 64 bits)
+_JSON = json.JSONEncoder(default=str, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _json(value: Any) -> str | None:
+    """JSON text of a nested value (line dimensions, contact persons); orjson is ten times faster than ``json``."""
     if value is None or isinstance(value, str):
         return value
-    return _JSON.encode(value)
+    if not value and isinstance(value, list):
+        return "[]"
+    try:
+        return orjson.dumps(value, default=str, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return _JSON.encode(value)
 
 
 def _text(value: Any) -> str | None:

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -54,7 +54,7 @@ import dlt
 from dlt.extract.resource import DltResource
 
 from netvisor_sync import columns as column_types
-from netvisor_sync.arrow import BIGINT, BOOL, TEXT, ColumnType, dlt_columns, to_table
+from netvisor_sync.arrow import BIGINT, BOOL, TEXT, Coalescer, ColumnType, dlt_columns, to_table
 from netvisor_sync.auth import Credentials
 from netvisor_sync.catalog import Child, Entry, select_entries
 from netvisor_sync.config import validate_settings
@@ -347,6 +347,7 @@ def _company_tables(
     upserted, deleted, lines = 0, 0, Counter[str]()
     keys: set[Key] | None = {tuple(k) for k in company_state.get("keys", [])} if entry.reconcilable else None
     batches = _prefetched(entry, company, window)
+    pending = Coalescer()
     answered = False
     try:
         for batch in batches.polled():
@@ -360,12 +361,16 @@ def _company_tables(
                 batch.deleted.insert(0, _marker_key(specs[0]))
             answered = True
             _tally(entry, batch, lines, keys)
-            yield from _tables(entry, specs, org, batch, options)
+            yield from _marked(pending.add(name, table) for name, table in _tables(entry, specs, org, batch, options))
         if keys is not None and window.listed is not None:
             gone = sorted(keys - window.listed)
             deleted += len(gone)
             keys &= window.listed
-            yield from _tables(entry, specs, org, Batch(entry.resource, deleted=gone), options)
+            gone_batch = Batch(entry.resource, deleted=gone)
+            yield from _marked(
+                pending.add(name, table) for name, table in _tables(entry, specs, org, gone_batch, options)
+            )
+        yield from _marked([pending.flush()])
     except ServiceAccessError as error:
         resource = error.resource or entry.resource
         fix = RIGHTS_FIX.format(resource=f"{resource}.nv")
@@ -460,8 +465,17 @@ def _placeholder(column_type: ColumnType) -> Any:
     return 0
 
 
-def _tables(entry: Entry, specs: list[TableSpec], org: str, batch: Batch, options: Options) -> Iterator[Any]:
-    """One batch -> an Arrow table per destination table (parent rows, line rows, delete markers).
+def _marked(groups: Iterable[Iterable[tuple[str, Any]]]) -> Iterator[Any]:
+    """``(table name, Arrow table)`` pairs as dlt items routed to their tables."""
+    for group in groups:
+        for name, table in group:
+            yield dlt.mark.with_table_name(table, name)
+
+
+def _tables(
+    entry: Entry, specs: list[TableSpec], org: str, batch: Batch, options: Options
+) -> Iterator[tuple[str, Any]]:
+    """One batch -> an Arrow table per destination table (parent rows, line rows, delete markers), with its name.
 
     The parser's rows go to Arrow as they are: the organisation id, the parent key and the position are given as
     columns of their own (copying every row to add them cost more than building the tables).
@@ -505,8 +519,8 @@ def _arrow(  # noqa: PLR0917 - one table's rows and the columns they do not carr
     constants: Mapping[str, Any],
     skip: Collection[str] = (),
     given: Mapping[str, Sequence[Any]] | None = None,
-) -> Iterator[Any]:
-    """Rows -> one Arrow table with every declared column (minus exclusions), routed to ``spec``'s table.
+) -> Iterator[tuple[str, Any]]:
+    """Rows -> one Arrow table with every declared column (minus exclusions), named for ``spec``'s table.
 
     ``constants`` are columns with one value for every row, ``given`` columns with one value per row (see
     :func:`~netvisor_sync.arrow.to_table`); ``skip`` names row keys that are not columns of this table.
@@ -520,4 +534,4 @@ def _arrow(  # noqa: PLR0917 - one table's rows and the columns they do not carr
     columns.update(given or {})
     # an excluded value never reaches Arrow: skipped like any other key that is not a column of the table
     table, _ = to_table(rows, types, complete=True, not_null=spec.key, given=columns, skip={*skip, *dropped})
-    yield dlt.mark.with_table_name(table, spec.name)
+    yield spec.name, table

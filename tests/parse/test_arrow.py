@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pyarrow as pa
 import pytest
 
-from netvisor_sync.arrow import BIGINT, BOOL, TEXT, ColumnType, to_table
+from netvisor_sync.arrow import BIGINT, BOOL, TEXT, Coalescer, ColumnType, to_table
 
 DECLARED = {
     "organisation_id": TEXT,
@@ -78,9 +78,15 @@ def test_nested_lists_become_sorted_json_text() -> None:
     rows = [{"dimensions": [{"name": "Projekti", "item": "P-300 Åbo", "amount": Decimal("1.0")}]}, {}]
     table, _ = to_table(rows, DECLARED)
     assert table.column("dimensions").to_pylist() == [
-        '[{"amount": "1.0", "item": "P-300 Åbo", "name": "Projekti"}]',
+        '[{"amount":"1.0","item":"P-300 Åbo","name":"Projekti"}]',
         None,
     ]
+
+
+def test_json_text_is_the_same_for_values_orjson_refuses() -> None:
+    rows = [{"dimensions": [{"key": 2**70, "at": datetime(2026, 1, 2, 3, 4, 5)}]}, {"dimensions": []}]
+    table, _ = to_table(rows, DECLARED)
+    assert table.column("dimensions").to_pylist() == [f'[{{"at":"2026-01-02 03:04:05","key":{2**70}}}]', "[]"]
 
 
 def test_a_decimal_finer_than_its_column_is_refused_not_rounded() -> None:
@@ -92,3 +98,39 @@ def test_no_rows() -> None:
     table, _ = to_table([], DECLARED, complete=True)
     assert table.num_rows == 0
     assert table.column_names == list(DECLARED)
+
+
+def _table(**columns: list[object]) -> pa.Table:
+    return pa.table(columns)
+
+
+def test_small_tables_are_handed_on_joined_once_they_reach_the_limit() -> None:
+    coalescer = Coalescer(rows=5)
+    out = [list(coalescer.add("lines", _table(a=[i, i + 1]))) for i in range(0, 8, 2)]
+    assert [len(step) for step in out] == [0, 0, 1, 0]  # 2, 4, then 6 rows: handed on
+    [(name, joined)] = out[2]
+    assert (name, joined.column("a").to_pylist()) == ("lines", [0, 1, 2, 3, 4, 5])
+    [(_, rest)] = coalescer.flush()
+    assert rest.column("a").to_pylist() == [6, 7]
+    assert list(coalescer.flush()) == []
+
+
+def test_each_table_name_is_held_on_its_own_and_a_byte_limit_counts_too() -> None:
+    coalescer = Coalescer(rows=1000, nbytes=64)
+    assert list(coalescer.add("vouchers", _table(k=[1]))) == []
+    [(name, big)] = coalescer.add("voucher_lines", _table(k=list(range(10))))  # 80 bytes: over the byte limit
+    assert (name, big.num_rows) == ("voucher_lines", 10)
+    assert [(n, t.num_rows) for n, t in coalescer.flush()] == [("vouchers", 1)]
+
+
+def test_a_drift_column_joins_as_nulls_and_a_conflicting_one_is_handed_on_apart() -> None:
+    coalescer = Coalescer(rows=100)
+    list(coalescer.add("t", _table(a=[1])))
+    list(coalescer.add("t", _table(a=[2], new=["x"])))
+    [(_, joined)] = coalescer.flush()
+    assert joined.to_pylist() == [{"a": 1, "new": None}, {"a": 2, "new": "x"}]
+
+    list(coalescer.add("t", _table(a=[1], new=["x"])))
+    list(coalescer.add("t", _table(a=[2], new=[5])))
+    apart = list(coalescer.flush())
+    assert [t.to_pylist() for _, t in apart] == [[{"a": 1, "new": "x"}], [{"a": 2, "new": 5}]]

@@ -15,6 +15,7 @@ import dlt
 import httpx
 import pytest
 
+from netvisor_sync import arrow
 from netvisor_sync.catalog import select_entries
 from netvisor_sync.emulator import Emulator, FaultPlan
 from netvisor_sync.fetch import Page
@@ -292,7 +293,10 @@ def test_a_sync_reads_ahead_yet_never_overlaps_two_requests_to_a_company(
             assert n < done[event.table], f"{event.table}: page event after table_done"
 
 
-def test_dlt_closing_the_resource_early_stops_its_producer_within_its_depth(tmp_path: Path) -> None:
+def test_dlt_closing_the_resource_early_stops_its_producer_within_its_depth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(arrow, "COALESCE_ROWS", 1)  # every batch's tables go to dlt at once: one batch, one item
     invoices = {key: invoice(key, 1) for key in range(1, 5001)}  # a full read: 10 list pages + 10 detail batches
     watched = Watched(FakeNetvisor(invoices=invoices))
     reader = CompanyReader(ORG, watched.fetch_for)
