@@ -14,9 +14,10 @@ refused as ``MalformedResponse`` instead of being buffered.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, Final, cast
 
 from lxml import etree
@@ -157,6 +158,10 @@ class _Tracked(io.RawIOBase):
         return self.tail
 
 
+def _tail_of(body: bytes | bytearray | memoryview) -> bytes:
+    return bytes(body[-TAIL_BYTES:])
+
+
 def open_source(body: bytes | BinaryIO) -> tuple[bytes, BinaryIO]:
     """Split a body into its head (for checks and excerpts) and a stream for the parser."""
     if isinstance(body, bytes | bytearray | memoryview):
@@ -272,8 +277,14 @@ def iter_events(
     head, stream = open_source(body)
     check_prolog(head, resource=resource, status=status)
     tag_filter = sorted(set(tags)) if tags is not None else None
-    tracked = _Tracked(stream)
-    parser = etree.iterparse(tracked, events=tuple(events), tag=tag_filter, **PARSER_OPTIONS)
+    tail: Callable[[], bytes]
+    if isinstance(body, bytes | bytearray | memoryview):  # the tail is known: no need to watch the reads
+        source: BinaryIO = stream
+        tail = functools.partial(_tail_of, body)
+    else:
+        tracked = _Tracked(stream)
+        source, tail = cast(BinaryIO, tracked), tracked.drain
+    parser = etree.iterparse(source, events=tuple(events), tag=tag_filter, **PARSER_OPTIONS)
     checked = False
     try:
         for event, element in parser:
@@ -283,7 +294,7 @@ def iter_events(
                     raise unsafe(resource=resource, status=status, head=head)
             yield event, element
     except etree.XMLSyntaxError as error:
-        raise _translate(error, resource=resource, status=status, head=head, tail=tracked.drain()) from None
+        raise _translate(error, resource=resource, status=status, head=head, tail=tail()) from None
     if not checked:
         # A document whose elements all escaped the tag filter still needs a DTD verdict; the root is known now.
         root = parser.root
