@@ -67,11 +67,24 @@ def test_dates_and_times() -> None:
     assert render.el("X", 0) == "<X>0</X>"
 
 
-def test_sales_invoice_amount_uses_a_dot_and_lines_a_comma() -> None:
-    fragment = render.sales_item(sales_document(0, "invoice"), CTX, credited=False)
-    element = etree.fromstring(fragment.encode())
+def test_sales_invoice_amount_separator_is_a_quirk_and_lines_use_a_comma() -> None:
+    document = sales_document(0, "invoice")
+    element = etree.fromstring(render.sales_item(document, CTX, credited=False).encode())
+    assert element.findtext("SalesInvoiceAmount") == "8,66"
+    assert element.findtext("InvoiceLines/InvoiceLine/SalesInvoiceProductLine/SalesInvoiceProductLineSum") == "8,66"
+    dotted = Context(BASE_URL, quirks=Quirks(sales_invoice_amount_separator="."))
+    element = etree.fromstring(render.sales_item(document, dotted, credited=False).encode())
     assert element.findtext("SalesInvoiceAmount") == "8.66"
     assert element.findtext("InvoiceLines/InvoiceLine/SalesInvoiceProductLine/SalesInvoiceProductLineSum") == "8,66"
+    with pytest.raises(ValueError, match="sales_invoice_amount_separator"):
+        Quirks(sales_invoice_amount_separator=";")  # type: ignore[arg-type]
+
+
+def test_quirk_sets_by_name() -> None:
+    assert render.quirks_named("documented") is render.QUIRKS
+    assert render.quirks_named(" Fixture-Era ") is FIXTURE_ERA_QUIRKS
+    with pytest.raises(ValueError, match="documented, fixture-era"):
+        render.quirks_named("latest")
 
 
 def test_list_reply_streams_chunks_of_500_records_and_counts_rows() -> None:
