@@ -146,7 +146,7 @@ class Pipeline:
             return
         if not company.busy.acquire(blocking=False):
             raise Rejection(
-                "TECHNICAL_ERROR",
+                self.emu.overlap_code,
                 "Another request to this company is still being processed; send one request at a time",
                 "Toinen pyyntö tähän yritykseen on vielä käsittelyssä; lähetä pyynnöt yksi kerrallaan",
             )
