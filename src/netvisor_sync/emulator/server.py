@@ -7,11 +7,14 @@ HTTP stack); in-process tests should use ``httpx.WSGITransport(app=emu.app)`` in
   (the emulator hands out its keys through ``settings()`` and the admin API),
 * gives the app the raw request target as ``RAW_URI``, so the MAC is checked over the URL exactly as sent,
 * turns the ``connection_reset`` fault into a TCP reset (``SO_LINGER`` 0, then close: no response bytes at all),
+  and the ``dropped_body`` fault into a closed socket after part of the announced body (the client reads fewer
+  bytes than the ``Content-Length`` promised, then end of stream),
 * logs nothing per request (the emulator has its own request log).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import shlex
@@ -20,14 +23,14 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from socketserver import ThreadingMixIn
 from types import FrameType, TracebackType
 from typing import IO, Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from netvisor_sync.emulator.app import Emulator
-from netvisor_sync.emulator.faults import DroppedConnection
+from netvisor_sync.emulator.faults import BodyDropped, DroppedConnection
 
 ENV_PREFIX = "SOURCES__NETVISOR__"
 
@@ -51,8 +54,29 @@ class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
+class _WatchedBody:
+    """A WSGI body that notes when it stops with :class:`BodyDropped` (and still passes ``close`` on)."""
+
+    def __init__(self, body: Iterable[bytes]) -> None:
+        self._body = body
+        self.dropped = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._body
+        except BodyDropped:
+            self.dropped = True
+            raise
+
+    def close(self) -> None:
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            close()
+
+
 class _RequestHandler(WSGIRequestHandler):
-    """One request: hands the raw target to the app and resets the connection when the app drops it."""
+    """One request: hands the raw target to the app, resets the connection when the app drops it, and closes it
+    when the body is dropped mid-way."""
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the emulator keeps its own request log."""
@@ -70,16 +94,18 @@ class _RequestHandler(WSGIRequestHandler):
         if not self.parse_request():
             return
         dropped = False
+        watched: _WatchedBody | None = None
         app = self.server.get_app()  # type: ignore[attr-defined]
 
         def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-            nonlocal dropped
+            nonlocal dropped, watched
             try:
                 result: Iterable[bytes] = app(environ, start_response)
             except DroppedConnection:
                 dropped = True
                 raise
-            return result
+            watched = _WatchedBody(result)
+            return watched
 
         handler = ServerHandler(
             self.rfile,
@@ -89,13 +115,23 @@ class _RequestHandler(WSGIRequestHandler):
             multithread=True,
         )
         handler.request_handler = self  # type: ignore[attr-defined]
+        # wsgiref's handler takes a ConnectionResetError from the body (BodyDropped) for a client that went away and
+        # stops writing: what was sent stays sent, the rest never comes
         handler.run(guarded)
         if dropped:
             self._reset()
+        elif watched is not None and watched.dropped:
+            self._close_mid_body()
 
     def _reset(self) -> None:
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.connection.close()
+
+    def _close_mid_body(self) -> None:
+        # an orderly close (not a reset), so the client reads every byte already sent before the end of stream
+        self.close_connection = True
+        with contextlib.suppress(OSError):  # the client was quicker
+            self.connection.shutdown(socket.SHUT_RDWR)
 
 
 class EmulatorServer:
