@@ -23,14 +23,17 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from types import FrameType, TracebackType
 from typing import IO, Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from netvisor_sync.emulator.app import Emulator
-from netvisor_sync.emulator.faults import BodyDropped, DroppedConnection
+from netvisor_sync.emulator.app import Emulator, frozen_clock
+from netvisor_sync.emulator.faults import BodyDropped, DroppedConnection, FaultPlan
+from netvisor_sync.emulator.render import QUIRK_SETS
 
 ENV_PREFIX = "SOURCES__NETVISOR__"
 
@@ -216,6 +219,99 @@ def export_lines(server: EmulatorServer) -> list[str]:
     return [f"export {ENV_PREFIX}{name}={shlex.quote(value)}" for name, value in values.items()]
 
 
+#: ``emulator serve`` options that take one of a few words, and the words
+CHOICES: dict[str, tuple[str, ...]] = {
+    "overlap": ("reject", "allow"),
+    "quirks": tuple(QUIRK_SETS),
+    "transaction_ids": ("partner", "customer"),
+}
+
+
+def parse_today(text: str) -> date | datetime:
+    """``--today``: ``YYYY-MM-DD`` (the clock stands at noon) or ``YYYY-MM-DDTHH:MM[:SS]`` (Finnish local time)."""
+    value = text.strip()
+    try:
+        return datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"--today {text!r}: give a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM:SS") from None
+
+
+def parse_skew(text: str) -> float | None:
+    """``--skew``: seconds the request timestamp may be off (``off``: not checked)."""
+    if text.strip().lower() in ("off", "none"):
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError(f"--skew {text!r}: give seconds (e.g. 300) or off") from None
+    if not seconds >= 0:
+        raise ValueError(f"--skew {text!r}: seconds cannot be negative (off switches the check off)")
+    return seconds
+
+
+def _choice(option: str, value: str) -> str:
+    word = value.strip().lower()
+    if word not in CHOICES[option]:
+        flag = "--" + option.replace("_", "-")
+        raise ValueError(f"{flag} {value!r}: choose one of {', '.join(CHOICES[option])}")
+    return word
+
+
+def emulator_options(
+    *,
+    today: str | None = None,
+    skew: str | None = None,
+    overlap: str | None = None,
+    overlap_code: str | None = None,
+    faults: str | Path | None = None,
+    quirks: str | None = None,
+    transaction_ids: str | None = None,
+) -> dict[str, Any]:
+    """``emulator serve`` option values (as typed) -> :class:`Emulator` keyword arguments; ``None``: the default.
+
+    Raises:
+        ValueError: a value that cannot be used; the message names the option.
+    """
+    options: dict[str, Any] = {}
+    if today is not None:
+        options["today"] = parse_today(today)
+    if skew is not None:
+        options["skew_seconds"] = parse_skew(skew)
+    if overlap is not None:
+        options["overlap"] = _choice("overlap", overlap)
+    if overlap_code is not None:
+        options["overlap_code"] = overlap_code.strip().upper()
+    if faults is not None:
+        options["faults"] = FaultPlan.from_file(faults)
+    if quirks is not None:
+        options["quirks"] = _choice("quirks", quirks)
+    if transaction_ids is not None:
+        options["transaction_id_scope"] = _choice("transaction_ids", transaction_ids)
+    return options
+
+
+def describe(options: Mapping[str, Any]) -> str:
+    """One comment line naming the non-default choices of a served emulator (empty when there are none)."""
+    parts = []
+    if "today" in options:
+        parts.append(f"clock frozen at {frozen_clock(options['today']).now():%Y-%m-%d %H:%M:%S}")
+    if "skew_seconds" in options:
+        skew = options["skew_seconds"]
+        parts.append("timestamp skew not checked" if skew is None else f"timestamp skew ±{skew:g} s")
+    if "overlap" in options:
+        parts.append(f"overlapping requests {'allowed' if options['overlap'] == 'allow' else 'rejected'}")
+    if "overlap_code" in options:
+        parts.append(f"overlap answered {options['overlap_code']}")
+    if "faults" in options:
+        plan: FaultPlan = options["faults"]
+        parts.append(f"fault plan with {len(plan.faults)} fault(s), latency {plan.latency_ms:g} ms")
+    if "quirks" in options:
+        parts.append(f"quirks {options['quirks']}")
+    if "transaction_id_scope" in options:
+        parts.append(f"TransactionIds unique per {options['transaction_id_scope']}")
+    return f"# {'; '.join(parts)}" if parts else ""
+
+
 def serve_forever_cli(
     host: str = "127.0.0.1",
     port: int = 0,
@@ -226,15 +322,18 @@ def serve_forever_cli(
     out: IO[str] | None = None,
     stop: threading.Event | None = None,
     emulator_factory: Callable[..., Emulator] = Emulator,
+    options: Mapping[str, Any] | None = None,
 ) -> int:
     """Run the emulator until Ctrl-C or SIGTERM; print the ``export`` lines first. Returns the exit code (0).
 
     ``stop`` lets a caller end the loop without a signal; ``emulator_factory`` builds the emulator from
-    ``profile``, ``seed`` and ``companies``.
+    ``profile``, ``seed``, ``companies`` and ``options`` (more :class:`Emulator` keyword arguments, e.g. from
+    :func:`emulator_options`), which a comment line after the first one names.
     """
     out = out or sys.stdout
     stop = stop or threading.Event()
-    emulator = emulator_factory(profile=profile, seed=seed, companies=companies)
+    options = dict(options or {})
+    emulator = emulator_factory(profile=profile, seed=seed, companies=companies, **options)
     previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
 
@@ -246,6 +345,8 @@ def serve_forever_cli(
     try:
         with serve(emulator, host, port) as server:
             print(f"# Netvisor emulator ({profile}, seed {seed}) at {server.url}; Ctrl-C stops it", file=out)
+            if described := describe(options):
+                print(described, file=out)
             for line in export_lines(server):
                 print(line, file=out)
             out.flush()
