@@ -16,6 +16,7 @@ from tests.emulator.resource_calls import BASE_URL, call
 
 from netvisor_sync.emulator import render, render_ledger
 from netvisor_sync.emulator.render import FIXTURE_ERA_QUIRKS, Context, Quirks
+from netvisor_sync.parse import parse_response
 
 CTX = Context(base_url=BASE_URL)
 
@@ -195,3 +196,19 @@ def test_remembered_purchase_fragments_follow_every_field_they_render() -> None:
     text = render.purchase_line(other, {}, inside=True)
     assert "<OrderedAmount>7</OrderedAmount>" in text
     assert "<AccountingSuggestionBookkeepingAccount>4500<" in text
+
+
+def test_periods_inside_or_beside_the_lock_information() -> None:
+    company = fake_company()
+    nested = call(company, "accountingperiodlist").payload
+    assert nested.findall("Period") == []
+    inside = nested.findall("PeriodLockInformation/Period")
+    assert inside
+    sibling = call(company, "accountingperiodlist", quirks=Quirks(periods_inside_lock_information=False))
+    beside = sibling.payload
+    assert beside.findall("PeriodLockInformation/Period") == []
+    assert parse_response("accountingperiodlist", sibling.body) == parse_response(
+        "accountingperiodlist", call(company, "accountingperiodlist").body
+    )  # the client reads both
+    assert [p.findtext("NetvisorKey") for p in beside.findall("Period")] == [p.findtext("NetvisorKey") for p in inside]
+    assert beside.find("PeriodLockInformation/AccountingPeriodLockDate") is not None

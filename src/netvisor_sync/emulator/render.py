@@ -13,6 +13,8 @@ Choices where the sources disagree live in :class:`Quirks` (an instance per requ
 * ``VoucherNetvisorURI`` as the fixtures spell it (one doc version writes ``VoucherNetvisorUri``).
 * ``ProductIdentifier`` on sales lines (documented; the fixtures spell ``productidentifier``).
 * ``DimensionDetail/FatherID`` as the fixtures spell it (the doc writes ``FatherId``).
+* accountingperiodlist ``Period`` inside ``PeriodLockInformation`` (the doc's level numbering); the [Heltti]
+  fixture has them as siblings, a flag switches to that.
 * A one-id ``netvisorkeylist`` answers with the plural root; the getvendor FI doc and [Avanio] say singular, so a
   flag switches to that.
 * Row caps: salesinvoicelist 500 (a client's comment), getvendor pages of 500 (documented); salespaymentlist and
@@ -64,6 +66,9 @@ class Quirks:
     payment_list_cap: int | None = 500
     #: vendors per getvendor ``page``
     vendor_page_size: int = 500
+    #: accountingperiodlist ``Period`` elements inside ``PeriodLockInformation`` (the doc's levels) or beside it
+    #: (the [Heltti] fixture); UNCONFIRMED which one Netvisor sends
+    periods_inside_lock_information: bool = True
     #: decimal separator of getsalesinvoice ``SalesInvoiceAmount``: ``","`` (``244,00``) or ``"."`` (``244.12``)
     sales_invoice_amount_separator: Literal[",", "."] = ","
 
