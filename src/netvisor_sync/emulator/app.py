@@ -18,6 +18,8 @@ Choices where Netvisor's documentation is silent (API reference §2.4, §3.1), a
   parallel calls "cause errors", and TECHNICAL_ERROR is the code a correct client already backs off on, so a client
   that breaks the rule is slowed down rather than stopped, and the log shows it. ``overlap="allow"`` serves them
   concurrently. A company is busy until its answer has been streamed (or closed).
+* Spellings and limits where the documentation, fixtures and clients disagree are a :class:`~.render.Quirks`
+  (``quirks=``; the documented ones by default, ``"fixture-era"`` for the older reference responses).
 * Customers: one API user (customer id and key) with access to every company, unless ``customer_per_company=True``
   gives each company its own; :meth:`Emulator.add_customer` adds more. A customer without access to a company is
   answered ``AUTHENTICATION_FAILED`` (see :mod:`.verify`).
