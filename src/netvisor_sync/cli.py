@@ -222,13 +222,75 @@ def emulator_serve(
     ] = "partner-test",
     seed: Annotated[int, typer.Option(metavar="N", help="Seed for data, business ids and keys.")] = 1,
     companies: Annotated[int, typer.Option(metavar="N", help="Number of companies.", min=1)] = 1,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            metavar="YYYY-MM-DD",
+            help="Freeze the emulator's clock on this day (at noon; or give YYYY-MM-DDTHH:MM:SS). The generated "
+            "history ends with the month before the clock's, so a seed gives the same answers on every day you run "
+            "it. Default: the clock runs from now.",
+        ),
+    ] = None,
+    skew: Annotated[
+        str | None,
+        typer.Option(metavar="SECONDS", help="Allowed request timestamp skew in seconds, or off (default 300)."),
+    ] = None,
+    overlap: Annotated[
+        str | None,
+        typer.Option(
+            metavar="POLICY",
+            help="A second request to a company while one is served: reject (default, answered with the overlap "
+            "code) or allow.",
+        ),
+    ] = None,
+    overlap_code: Annotated[
+        str | None,
+        typer.Option(
+            metavar="CODE", help="The failure code of a rejected overlapping request (default TECHNICAL_ERROR)."
+        ),
+    ] = None,
+    faults: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="A fault plan (.json or .toml): faults with a rate or on the Nth request, latency, seed. "
+            "Format: docs/EMULATOR.md.",
+        ),
+    ] = None,
+    quirks: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SET",
+            help="Spellings where the sources disagree: documented (default) or fixture-era (the older reference "
+            "responses).",
+        ),
+    ] = None,
+    transaction_ids: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SCOPE",
+            help="Where a TransactionId must be unique: partner (default, across all customers) or customer.",
+        ),
+    ] = None,
 ) -> None:
-    """Serve a local Netvisor on loopback until Ctrl-C; prints `export SOURCES__NETVISOR__...` lines to use it."""
-    from netvisor_sync.emulator.server import serve_forever_cli  # noqa: PLC0415
+    """Serve a local Netvisor on loopback until Ctrl-C; prints `export SOURCES__NETVISOR__...` lines to use it.
+
+    Every choice the emulator makes where Netvisor's documentation is silent is listed in docs/EMULATOR.md.
+    """
+    from netvisor_sync.emulator.server import emulator_options, serve_forever_cli  # noqa: PLC0415
 
     try:
-        code = serve_forever_cli(host, port, profile, seed, companies)
-    except (ValueError, OSError) as error:  # a non-loopback host, a port in use, an unknown profile
+        options = emulator_options(
+            today=today,
+            skew=skew,
+            overlap=overlap,
+            overlap_code=overlap_code,
+            faults=faults,
+            quirks=quirks,
+            transaction_ids=transaction_ids,
+        )
+        code = serve_forever_cli(host, port, profile, seed, companies, options=options)
+    except (ValueError, OSError) as error:  # a non-loopback host, a port in use, an unknown profile, a bad option
         raise ConfigError(f"The emulator could not start: {error}") from error
     raise typer.Exit(code)
 

@@ -1,8 +1,10 @@
-"""Contract: the emulator's responses have the element trees of real Netvisor responses.
+"""Contract: the emulator's responses have the element trees and value formats of real Netvisor responses.
 
-Compares element names (exact case), nesting and attribute names, ignoring text values, key values and the order
-and number of repeated siblings, with the reference fixtures in ``../shared/netvisor-fixtures`` (a public client's
-test data). Rendered with :data:`render.FIXTURE_ERA_QUIRKS`, the spellings of those older responses.
+Compares element names (exact case), nesting and attribute names, ignoring the order and number of repeated
+siblings, with the reference fixtures in ``../shared/netvisor-fixtures`` (a public client's test data); then the
+*kind* of every leaf value and attribute value (:func:`kind`: ``yyyy-MM-dd`` vs ``d.M.yyyy``, decimal comma vs dot,
+integer, boolean spelling, empty, text), path by path. Rendered with :data:`render.FIXTURE_ERA_QUIRKS`, the
+spellings of those older responses.
 
 Every fixture element must appear in ours. Ours may carry more: the fixtures are older than today's API, and the
 extra elements are listed per fixture in :data:`NEWER`, each documented in section 4 of the API reference. Fixtures
@@ -12,6 +14,8 @@ not compared: ``AuthenticationFailed.xml`` (the app's envelope, not a resource),
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,6 +130,72 @@ NEWER_ATTRIBUTES: dict[str, set[str]] = {
 }
 
 Shape = dict[tuple[str, ...], set[str]]
+#: element path, plus ``@attribute`` for an attribute value -> the kinds of the values seen there
+Kinds = dict[tuple[str, ...], set[str]]
+
+_KINDS: list[tuple[str, re.Pattern[str]]] = [
+    ("integer", re.compile(r"-?\d+")),
+    ("decimal comma", re.compile(r"-?\d+,\d+")),
+    ("decimal dot", re.compile(r"-?\d+\.\d+")),
+    ("date yyyy-MM-dd", re.compile(r"\d{4}-\d{2}-\d{2}")),
+    ("date yyyy-M-d", re.compile(r"\d{4}-\d{1,2}-\d{1,2}")),
+    ("date d.M.yyyy", re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}")),
+    ("time d.M.yyyy H:mm:ss", re.compile(r"\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}:\d{2}:\d{2}")),
+    ("time yyyy-MM-dd HH:mm", re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?")),
+    ("boolean True/False", re.compile(r"True|False")),
+    ("boolean true/false", re.compile(r"true|false")),
+    ("boolean Yes/No", re.compile(r"Yes|No")),
+]
+
+#: a number without a fraction is what a decimal column writes for a whole value (``22`` beside ``25,5``), so it
+#: stands in for either separator; the separator itself must agree. Codes and numbers (``1070``) are free text.
+_SAME_FORMAT = {
+    frozenset({"integer", "decimal comma"}),
+    frozenset({"integer", "decimal dot"}),
+    frozenset({"integer", "text"}),
+}
+
+
+def kind(text: str | None) -> str:
+    """The format of one value: ``empty``, a number or date or boolean form, or ``text``."""
+    value = (text or "").strip()
+    if not value:
+        return "empty"
+    return next((name for name, pattern in _KINDS if pattern.fullmatch(value)), "text")
+
+
+def value_kinds(element: etree._Element) -> Kinds:
+    """The kinds of the text of every leaf element and of every attribute value, by path."""
+    found: Kinds = {}
+
+    def walk(node: etree._Element, path: tuple[str, ...]) -> None:
+        here = (*path, str(node.tag))
+        for name, value in node.attrib.items():
+            found.setdefault((*here, f"@{name}"), set()).add(kind(str(value)))
+        children = [child for child in node if isinstance(child.tag, str)]
+        if not children:
+            found.setdefault(here, set()).add(kind(node.text))
+        for child in children:
+            walk(child, here)
+
+    walk(element, ())
+    return found
+
+
+def compatible(theirs: str, ours: str) -> bool:
+    """Whether a value of kind ``ours`` is written the way the fixture writes one of kind ``theirs``."""
+    return theirs == ours or frozenset({theirs, ours}) in _SAME_FORMAT
+
+
+#: fixture paths with a structured value (number, date, boolean) that ours always writes empty: the emulator's model
+#: has no such field, and an empty element is how Netvisor writes a missing value. Their format stays untested.
+ALWAYS_EMPTY: dict[str, set[str]] = {
+    "GetCustomer.xml": {"Root/Customer/CustomerAdditionalInformation/ReferenceNumber"},
+    "GetProduct.xml": {
+        "Root/Product/ProductBaseInformation/UnitWeight",
+        "Root/Product/ProductBaseInformation/ComissionPercentage",
+    },
+}
 
 
 def shape(element: etree._Element) -> Shape:
@@ -167,6 +237,67 @@ def test_element_tree_matches_the_reference_fixture(fixture: str) -> None:
         added = ours[path] - attributes
         allowed = next((names for suffix, names in NEWER_ATTRIBUTES.items() if "/".join(path).endswith(suffix)), set())
         assert added <= allowed, f"{'/'.join(path)} has undocumented attributes {sorted(added - allowed)}"
+
+
+@pytest.mark.parametrize("fixture", list(cases()))
+def test_value_formats_match_the_reference_fixture(fixture: str) -> None:
+    """Every leaf and attribute value the fixture writes has the same format in ours (dates, separators, booleans)."""
+    theirs = value_kinds(fixture_root(fixture))
+    resource, params = CASES[fixture]
+    ours = value_kinds(call(fake_company(), resource, params, quirks=FIXTURE_ERA_QUIRKS).root)
+    wrong, unshown = [], []
+    for path, their_kinds in sorted(theirs.items()):
+        shown = their_kinds - {"empty"}
+        if not shown or path not in ours:
+            continue  # only empty in the fixture (any value fits), or an element the tree test already reports
+        mine = ours[path] - {"empty"}
+        if not mine:
+            # free text has no format to get wrong; a number, date or boolean that is always empty goes unchecked
+            if shown != {"text"} and "/".join(path) not in ALWAYS_EMPTY.get(fixture, set()):
+                unshown.append("/".join(path))
+            continue
+        bad = sorted(k for k in mine if not any(compatible(their, k) for their in shown))
+        if bad:
+            wrong.append(f"{'/'.join(path)}: ours {bad}, the fixture {sorted(shown)}")
+    assert not wrong, f"values of {fixture} written in another format: {wrong}"
+    assert not unshown, f"ours leaves these {fixture} values empty, so their format is untested: {unshown}"
+
+
+def test_value_kinds() -> None:
+    examples = {
+        "": "empty",
+        " 12 ": "integer",
+        "-17,18": "decimal comma",
+        "244.12": "decimal dot",
+        "2025-01-02": "date yyyy-MM-dd",
+        "2017-1-1": "date yyyy-M-d",
+        "31.12.2023": "date d.M.yyyy",
+        "1.10.2009 16:03:24": "time d.M.yyyy H:mm:ss",
+        "2022-06-08 15:14": "time yyyy-MM-dd HH:mm",
+        "False": "boolean True/False",
+        "true": "boolean true/false",
+        "No": "boolean Yes/No",
+        "Matti Mallikas": "text",
+    }
+    assert {text: kind(text) for text in examples} == examples
+    assert compatible("decimal comma", "integer")
+    assert compatible("integer", "decimal comma")
+    assert not compatible("decimal comma", "decimal dot")
+    assert not compatible("date yyyy-MM-dd", "date d.M.yyyy")
+    assert not compatible("boolean True/False", "boolean true/false")
+    assert not compatible("integer", "boolean true/false")
+
+
+def test_sales_invoice_amount_separator_follows_the_quirk() -> None:
+    """The fixtures write ``244,00``; with the other reading of the sources the same check finds the dot."""
+    fixture = "GetSalesInvoice.xml"
+    theirs = value_kinds(fixture_root(fixture))
+    path = ("Root", "SalesInvoice", "SalesInvoiceAmount")
+    assert theirs[path] == {"decimal comma"}
+    resource, params = CASES[fixture]
+    dotted = dataclasses.replace(FIXTURE_ERA_QUIRKS, sales_invoice_amount_separator=".")
+    assert value_kinds(call(fake_company(), resource, params, quirks=dotted).root)[path] == {"decimal dot"}
+    assert value_kinds(call(fake_company(), resource, params).root)[path] == {"decimal comma"}
 
 
 def test_customer_not_found_is_the_fixtures_failure_text() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,8 +17,10 @@ import pytest
 from netvisor_sync import auth
 from netvisor_sync.emulator import FAULT_KINDS, DroppedConnection, Emulator, Fault, FaultPlan
 from netvisor_sync.emulator.clock import Clock
-from netvisor_sync.emulator.faults import FaultInjector
+from netvisor_sync.emulator.faults import MALFORMATIONS, BodyDropped, FaultInjector, malform
 from netvisor_sync.emulator.reply import OK_ENVELOPE_TAIL, Reply, ok_envelope_head
+from netvisor_sync.errors import MalformedResponse, SystemMaintenance
+from netvisor_sync.parse import check_well_formed, iter_records, parse_response, read_status
 
 BASE = "http://testserver"
 WALL = datetime(2026, 3, 4, 10, 0, 0, tzinfo=UTC)
@@ -38,6 +42,12 @@ def fake_handler(
     items = "".join(f"<Item>{i}</Item>" for i in range(rows))
     body = f"{ok_envelope_head(now)}<List>{items}</List>\n{OK_ENVELOPE_TAIL}".encode()
     return Reply(chunks=[body], rows=rows)
+
+
+@pytest.fixture(scope="module")
+def real() -> Emulator:
+    """The real handlers and partner-test books (for documents worth breaking)."""
+    return Emulator(profile="partner-test", seed=6, wall=lambda: WALL)
 
 
 def make(plan: FaultPlan, sleeps: list[float] | None = None, companies: int = 1) -> tuple[Emulator, httpx.Client]:
@@ -226,14 +236,170 @@ def test_truncated_body_is_cut_in_the_middle() -> None:
     assert emu.log.entries()[1].code == "TRUNCATED_BODY"
 
 
+def test_dropped_body_announces_the_whole_length_and_breaks_off_in_process() -> None:
+    emu, client = make(FaultPlan([Fault("dropped_body", nth=2)]))
+    whole = get(client, emu, "/accountlist.nv?rows=40").content
+    url = BASE + "/accountlist.nv?rows=40"
+    received = b""
+    with client.stream("GET", url, headers=auth.sign(emu.credentials(), url, now=WALL)) as streaming:
+        assert streaming.status_code == 200
+        assert int(streaming.headers["content-length"]) == len(whole)
+        chunks = streaming.iter_bytes()
+        received += next(chunks)
+        with pytest.raises(ConnectionResetError) as caught:
+            next(chunks)
+    assert isinstance(caught.value, BodyDropped)
+    assert f"after {len(whole) // 2} of {len(whole)} bytes" in str(caught.value)
+    assert received == whole[: len(whole) // 2]
+    assert get(client, emu, "/accountlist.nv?rows=40").is_success  # the company was released
+    assert [(e.code, e.status) for e in emu.log] == [("OK", 200), ("DROPPED_BODY", 200), ("OK", 200)]
+
+
 def test_malformed_xml_is_not_well_formed() -> None:
     emu, client = make(FaultPlan([Fault("malformed_xml", nth=1)]))
     response = get(client, emu, "/accountlist.nv")
     assert response.status_code == 200
     assert response.content.startswith(b"<?xml")
+    assert int(response.headers["content-length"]) == len(response.content)
     with pytest.raises(ET.ParseError):
         ET.fromstring(response.content)
-    assert emu.log.entries()[0].code == "MALFORMED_XML"
+    entry = emu.log.entries()[0]
+    assert entry.code == "MALFORMED_XML"
+    assert entry.detail in MALFORMATIONS
+
+
+def test_malformed_xml_variants_are_drawn_from_the_seed() -> None:
+    def variants(seed: int) -> list[str]:
+        emu, client = make(FaultPlan([Fault("malformed_xml", every=1)], seed=seed))
+        for _ in range(30):
+            get(client, emu, "/accountlist.nv")
+        return [entry.detail for entry in emu.log]
+
+    first = variants(3)
+    assert first == variants(3)
+    assert first != variants(4)
+    assert set(first) == set(MALFORMATIONS)
+    emu, client = make(FaultPlan([Fault("malformed_xml", every=1, variant="bad_entity")], seed=3))
+    for _ in range(3):
+        assert b"&auml;" in get(client, emu, "/accountlist.nv").content
+    assert {entry.detail for entry in emu.log} == {"bad_entity"}
+
+
+#: resource -> the query of a request worth breaking, from the company's books
+BREAKABLE: dict[str, Callable[[Emulator], str]] = {
+    "customerlist": lambda emu: "",
+    "getsalesinvoice": lambda emu: f"netvisorkey={next(iter(emu.company().store.sales_invoices)).netvisor_key}",
+    "accountingledger": lambda emu: "startdate=2000-01-01&enddate=2100-12-31",
+    # nothing deleted: an empty list, so the break lands in the envelope
+    "deletedvouchers": lambda emu: f"deletedsince={emu.clock.today().date().isoformat()}",
+}
+
+
+@pytest.mark.parametrize("variant", MALFORMATIONS)
+@pytest.mark.parametrize("resource", BREAKABLE)
+def test_every_malformation_is_refused_by_the_client_parser(real: Emulator, variant: str, resource: str) -> None:
+    client = httpx.Client(transport=httpx.WSGITransport(app=real.app), base_url=BASE)
+    query = BREAKABLE[resource](real)
+    path = f"/{resource}.nv" + (f"?{query}" if query else "")
+    real.faults = FaultPlan()
+    clean = get(client, real, path).content
+    parse_response(resource, clean)  # the clean answer parses
+    real.faults = FaultPlan([Fault("malformed_xml", nth=1, variant=variant)])
+    broken = get(client, real, path).content
+    assert broken != clean
+    with pytest.raises(MalformedResponse):
+        check_well_formed(broken, resource=resource, status=200)
+    with pytest.raises(MalformedResponse):
+        parse_response(resource, broken)
+    with pytest.raises(MalformedResponse):
+        list(iter_records(resource, io.BytesIO(broken)))
+
+
+def test_malform_keeps_the_envelope_when_the_payload_has_room() -> None:
+    body = (
+        '<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n<Root>\n  <ResponseStatus>\n'
+        "    <Status>OK</Status>\n    <TimeStamp>1.1.2026 12:00:00</TimeStamp>\n  </ResponseStatus>\n"
+        "  <List><Item>Öljy</Item><Item>b</Item><Item>c</Item></List>\n</Root>\n"
+    ).encode()
+    for variant in MALFORMATIONS:
+        broken = malform(body, variant)
+        assert broken[: body.index(b"</ResponseStatus>")] == body[: body.index(b"</ResponseStatus>")], variant
+        read_status(broken, resource="accountlist")  # the envelope still reads OK
+    assert malform(body, "wrong_encoding").count("Ö".encode("iso-8859-15")) == 1
+    with pytest.raises(ValueError, match="unknown malformation"):
+        malform(body, "sideways")
+
+
+@pytest.mark.parametrize("code", ["SYSTEM_MAINTANANCE", "SYSTEM_MAINTENANCE"])
+def test_an_envelope_fault_can_write_another_code(code: str) -> None:
+    emu, client = make(FaultPlan([Fault("system_maintenance", nth=1, code=code)]))
+    response = get(client, emu, "/accountlist.nv")
+    assert envelope(response)[1].startswith(f"{code} :: The service is under maintenance")
+    assert response.status_code == emu.status_codes.get(code, 500)  # the misspelling has no mapping: 500
+    assert emu.log.entries()[0].code == code
+    with pytest.raises(SystemMaintenance):
+        read_status(response.content, resource="accountlist", http_status=response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kind": "http_500", "nth": 1, "code": "TECHNICAL_ERROR"}, "code is for"),
+        ({"kind": "technical_error", "nth": 1, "code": "technical error"}, "upper-case"),
+        ({"kind": "truncated_body", "nth": 1, "variant": "bad_entity"}, "variant is for malformed_xml"),
+        ({"kind": "malformed_xml", "nth": 1, "variant": "sideways"}, "one of cut_inside_tag"),
+    ],
+)
+def test_code_and_variant_are_checked(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Fault(**kwargs)
+
+
+def test_plan_files_in_json_and_toml(tmp_path: Path) -> None:
+    plan = FaultPlan(
+        [
+            Fault("system_maintenance", nth=2, code="SYSTEM_MAINTANANCE"),
+            Fault("malformed_xml", rate=0.1, variant="cut_inside_tag", resources=frozenset({"customerlist"})),
+            Fault("dropped_body", every=5),
+        ],
+        latency_ms=5,
+        seed=4,
+    )
+    (tmp_path / "plan.json").write_text(json.dumps(plan.to_dict()), encoding="utf-8")
+    (tmp_path / "plan.toml").write_text(
+        """latency_ms = 5
+seed = 4
+
+[[faults]]
+kind = "system_maintenance"
+nth = 2
+code = "SYSTEM_MAINTANANCE"
+
+[[faults]]
+kind = "malformed_xml"
+rate = 0.1
+variant = "cut_inside_tag"
+resources = ["customerlist"]
+
+[[faults]]
+kind = "dropped_body"
+every = 5
+""",
+        encoding="utf-8",
+    )
+    assert FaultPlan.from_file(tmp_path / "plan.json") == plan
+    assert FaultPlan.from_file(tmp_path / "plan.toml") == plan
+    (tmp_path / "bad.toml").write_text("[[faults]]\nkind = 'meteor'\nnth = 1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.toml: unknown fault kind 'meteor'"):
+        FaultPlan.from_file(tmp_path / "bad.toml")
+    (tmp_path / "broken.json").write_text("{", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken.json: Expecting property name"):
+        FaultPlan.from_file(tmp_path / "broken.json")
+    (tmp_path / "plan.yaml").write_text("faults: []", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"plan.yaml: name it \*.json or \*.toml"):
+        FaultPlan.from_file(tmp_path / "plan.yaml")
+    with pytest.raises(ValueError, match="cannot read it"):
+        FaultPlan.from_file(tmp_path / "missing.json")
 
 
 @pytest.mark.parametrize(
@@ -256,7 +422,8 @@ def test_envelope_faults(kind: str, code: str, status: int) -> None:
 
 
 def test_every_kind_is_covered_by_a_test() -> None:
-    covered = {"http_500", "http_503", "http_429", "connection_reset", "truncated_body", "malformed_xml"}
+    covered = {"http_500", "http_503", "http_429", "connection_reset", "truncated_body", "dropped_body"}
+    covered |= {"malformed_xml"}
     covered |= {"technical_error", "system_maintenance", "request_not_unique"}
     assert covered == set(FAULT_KINDS)
 

@@ -356,7 +356,7 @@ def test_getsalesinvoice_detail(company: FakeCompany) -> None:
     amount = invoice.find("SalesInvoiceAmount")
     assert amount.get("iso4217currencycode") == "SEK"
     assert amount.get("currencyrate") == "11.5"
-    assert "." in (amount.text or "")  # a dot, as Netvisor writes this one
+    assert "," in (amount.text or "")  # a comma by default (render.Quirks.sales_invoice_amount_separator)
     assert invoice.find("InvoiceVoucher").get("netvisorkey") == "9006"
     lines = invoice.findall("InvoiceLines/InvoiceLine/SalesInvoiceProductLine")
     assert [line.findtext("NetvisorKey") for line in lines] == ["100600", "100601", "100602"]

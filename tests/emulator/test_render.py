@@ -16,6 +16,7 @@ from tests.emulator.resource_calls import BASE_URL, call
 
 from netvisor_sync.emulator import render, render_ledger
 from netvisor_sync.emulator.render import FIXTURE_ERA_QUIRKS, Context, Quirks
+from netvisor_sync.parse import parse_response
 
 CTX = Context(base_url=BASE_URL)
 
@@ -67,11 +68,24 @@ def test_dates_and_times() -> None:
     assert render.el("X", 0) == "<X>0</X>"
 
 
-def test_sales_invoice_amount_uses_a_dot_and_lines_a_comma() -> None:
-    fragment = render.sales_item(sales_document(0, "invoice"), CTX, credited=False)
-    element = etree.fromstring(fragment.encode())
+def test_sales_invoice_amount_separator_is_a_quirk_and_lines_use_a_comma() -> None:
+    document = sales_document(0, "invoice")
+    element = etree.fromstring(render.sales_item(document, CTX, credited=False).encode())
+    assert element.findtext("SalesInvoiceAmount") == "8,66"
+    assert element.findtext("InvoiceLines/InvoiceLine/SalesInvoiceProductLine/SalesInvoiceProductLineSum") == "8,66"
+    dotted = Context(BASE_URL, quirks=Quirks(sales_invoice_amount_separator="."))
+    element = etree.fromstring(render.sales_item(document, dotted, credited=False).encode())
     assert element.findtext("SalesInvoiceAmount") == "8.66"
     assert element.findtext("InvoiceLines/InvoiceLine/SalesInvoiceProductLine/SalesInvoiceProductLineSum") == "8,66"
+    with pytest.raises(ValueError, match="sales_invoice_amount_separator"):
+        Quirks(sales_invoice_amount_separator=";")  # type: ignore[arg-type]
+
+
+def test_quirk_sets_by_name() -> None:
+    assert render.quirks_named("documented") is render.QUIRKS
+    assert render.quirks_named(" Fixture-Era ") is FIXTURE_ERA_QUIRKS
+    with pytest.raises(ValueError, match="documented, fixture-era"):
+        render.quirks_named("latest")
 
 
 def test_list_reply_streams_chunks_of_500_records_and_counts_rows() -> None:
@@ -182,3 +196,19 @@ def test_remembered_purchase_fragments_follow_every_field_they_render() -> None:
     text = render.purchase_line(other, {}, inside=True)
     assert "<OrderedAmount>7</OrderedAmount>" in text
     assert "<AccountingSuggestionBookkeepingAccount>4500<" in text
+
+
+def test_periods_inside_or_beside_the_lock_information() -> None:
+    company = fake_company()
+    nested = call(company, "accountingperiodlist").payload
+    assert nested.findall("Period") == []
+    inside = nested.findall("PeriodLockInformation/Period")
+    assert inside
+    sibling = call(company, "accountingperiodlist", quirks=Quirks(periods_inside_lock_information=False))
+    beside = sibling.payload
+    assert beside.findall("PeriodLockInformation/Period") == []
+    assert parse_response("accountingperiodlist", sibling.body) == parse_response(
+        "accountingperiodlist", call(company, "accountingperiodlist").body
+    )  # the client reads both
+    assert [p.findtext("NetvisorKey") for p in beside.findall("Period")] == [p.findtext("NetvisorKey") for p in inside]
+    assert beside.find("PeriodLockInformation/AccountingPeriodLockDate") is not None

@@ -7,6 +7,7 @@ import json
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ import httpx
 import pytest
 
 from netvisor_sync import auth
-from netvisor_sync.emulator import Emulator, Fault, FaultPlan, serve, serve_forever_cli
+from netvisor_sync.emulator import Emulator, EmulatorServer, Fault, FaultPlan, serve, serve_forever_cli
 from netvisor_sync.emulator.clock import Clock
 from netvisor_sync.emulator.reply import OK_ENVELOPE_TAIL, Reply, ok_envelope_head
 from netvisor_sync.emulator.server import export_lines, is_loopback_host
@@ -97,6 +98,35 @@ def test_connection_reset_fault_resets_the_socket() -> None:
             signed_get(emu, server.url, "/accountlist.nv")
         assert signed_get(emu, server.url, "/accountlist.nv").is_success
     assert [e.code for e in emu.log] == ["CONNECTION_RESET", "OK"]
+
+
+def raw_get(emu: Emulator, server: EmulatorServer, path: str) -> tuple[dict[str, str], bytes]:
+    """One signed request on a bare socket, read until the server closes: (headers, body bytes received)."""
+    url = server.url + path
+    headers = "".join(f"{k}: {v}\r\n" for k, v in auth.sign(emu.credentials(), url).items())
+    with socket.create_connection((server.host, server.port), timeout=10) as connection:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: {url.split('/')[2]}\r\n{headers}\r\n".encode("latin-1"))
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].split()[1] == "200"
+    return {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}, body
+
+
+def test_dropped_body_fault_closes_the_socket_after_part_of_the_announced_body() -> None:
+    emu = fake_emulator(faults=FaultPlan([Fault("dropped_body", nth=2)]))
+    with serve(emu) as server:
+        _, whole = raw_get(emu, server, "/accountlist.nv")  # streamed: no Content-Length, the close ends it
+        headers, part = raw_get(emu, server, "/accountlist.nv")
+        assert int(headers["content-length"]) == len(whole)  # the whole length is announced ...
+        assert part == whole[: len(whole) // 2]  # ... half of it arrives, then the end of the stream
+        emu.faults = FaultPlan([Fault("dropped_body", nth=1)])
+        with pytest.raises(httpx.RemoteProtocolError, match=r"without sending complete message body"):
+            signed_get(emu, server.url, "/accountlist.nv")
+        assert signed_get(emu, server.url, "/accountlist.nv").is_success
+    assert [e.code for e in emu.log] == ["OK", "DROPPED_BODY", "DROPPED_BODY", "OK"]
 
 
 def test_non_loopback_hosts_are_refused_unless_allowed() -> None:

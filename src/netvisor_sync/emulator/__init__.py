@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from netvisor_sync.emulator.app import DEFAULT_STATUS_CODES, EmulatedCompany, Emulator
 from netvisor_sync.emulator.clock import Clock
-from netvisor_sync.emulator.faults import FAULT_KINDS, DroppedConnection, Fault, FaultPlan
+from netvisor_sync.emulator.faults import FAULT_KINDS, MALFORMATIONS, BodyDropped, DroppedConnection, Fault, FaultPlan
+from netvisor_sync.emulator.render import FIXTURE_ERA_QUIRKS, QUIRK_SETS, Quirks
 from netvisor_sync.emulator.requestlog import LoggedRequest, RequestLog
 from netvisor_sync.emulator.server import EmulatorServer, serve, serve_forever_cli
 from netvisor_sync.emulator.wsgi import request_url
@@ -16,6 +17,10 @@ from netvisor_sync.emulator.wsgi import request_url
 __all__ = [
     "DEFAULT_STATUS_CODES",
     "FAULT_KINDS",
+    "FIXTURE_ERA_QUIRKS",
+    "MALFORMATIONS",
+    "QUIRK_SETS",
+    "BodyDropped",
     "Clock",
     "DroppedConnection",
     "EmulatedCompany",
@@ -24,6 +29,7 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "LoggedRequest",
+    "Quirks",
     "RequestLog",
     "request_url",
     "serve",

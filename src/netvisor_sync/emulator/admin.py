@@ -4,8 +4,8 @@ Everything here is also a Python method on :class:`~.app.Emulator`; these endpoi
 calls. Served to loopback clients only unless the emulator was built with ``admin=True``; never logged.
 
 =================================================================  ===================================================
-``GET    /_emulator/companies``                                    business ids, business clock
-``GET    /_emulator/settings?organisation_id=``                    client settings (base_url is this server)
+``GET    /_emulator/companies``                                    business ids, customers' access, business clock
+``GET    /_emulator/settings?organisation_id=&customer_id=``       client settings (base_url is this server)
 ``GET    /_emulator/clock``                                        the business clock
 ``POST   /_emulator/clock/advance``  ``{"days": 1, "seconds": 0}``   move the business clock forward
 ``POST   /_emulator/companies/<org>/records/<kind>``  ``{fields}``   ``store.create`` -> ``{"netvisor_key": n}``
@@ -118,11 +118,12 @@ def _route(emu: Emulator, environ: dict[str, Any]) -> tuple[int, Any]:  # noqa: 
     query = dict(parse_qsl(str(environ.get("QUERY_STRING") or "")))
     match (method, parts):
         case ("GET", ["companies"]):
-            return 200, {"organisation_ids": emu.organisation_ids, "now": emu.clock.now()}
+            customers = {cid: sorted(account.organisations) for cid, account in emu.verifier.customers.items()}
+            return 200, {"organisation_ids": emu.organisation_ids, "customers": customers, "now": emu.clock.now()}
         case ("GET", ["settings"]):
             host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
             base = query.get("base_url") or f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
-            return 200, emu.settings(query.get("organisation_id"), base_url=base)
+            return 200, emu.settings(query.get("organisation_id"), base_url=base, customer_id=query.get("customer_id"))
         case ("GET", ["clock"]):
             return 200, {"now": emu.clock.now()}
         case ("POST", ["clock", "advance"]):

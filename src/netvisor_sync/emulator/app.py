@@ -14,10 +14,18 @@ Choices where Netvisor's documentation is silent (API reference §2.4, §3.1), a
   resource such as ``salesinvoice.nv``, ``deletesalesinvoice.nv``, an unknown path) is refused before
   authentication and recorded with ``refused=True``, so tests can assert ``emu.log.write_attempts() == []``.
 * One request at a time per company (Netvisor's rule). With ``overlap="reject"`` (default) an overlapping request is
-  answered ``TECHNICAL_ERROR``: Netvisor names no code for it and says only that parallel calls "cause errors",
-  and TECHNICAL_ERROR is the code a correct client already backs off on, so a client that breaks the rule is
-  slowed down rather than stopped, and the log shows it. ``overlap="allow"`` serves them concurrently. A
-  company is busy until its answer has been streamed (or closed).
+  answered ``TECHNICAL_ERROR`` (``overlap_code=`` changes it): Netvisor names no code for it and says only that
+  parallel calls "cause errors", and TECHNICAL_ERROR is the code a correct client already backs off on, so a client
+  that breaks the rule is slowed down rather than stopped, and the log shows it. ``overlap="allow"`` serves them
+  concurrently. A company is busy until its answer has been streamed (or closed).
+* Spellings and limits where the documentation, fixtures and clients disagree are a :class:`~.render.Quirks`
+  (``quirks=``; the documented ones by default, ``"fixture-era"`` for the older reference responses).
+* Customers: one API user (customer id and key) with access to every company, unless ``customer_per_company=True``
+  gives each company its own; :meth:`Emulator.add_customer` adds more. A customer without access to a company is
+  answered ``AUTHENTICATION_FAILED`` (see :mod:`.verify`).
+* The business clock runs from the wall clock; ``today=`` freezes it at noon of that day, which also pins the
+  generated history (it ends with the month before the clock's month), so a seed and a day give byte-identical
+  answers in every run.
 * A handler that raises something other than a :class:`~.reply.Rejection` is answered ``TECHNICAL_ERROR`` (what
   Netvisor does for its own bugs); the exception is written to ``wsgi.errors`` and kept in the log entry's detail.
 * Responses are ``text/xml; charset=utf-8``. Business dates (``now`` for handlers, the envelope ``TimeStamp``) come
@@ -28,29 +36,36 @@ Choices where Netvisor's documentation is silent (API reference §2.4, §3.1), a
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from typing import Any, Literal, Protocol
 
 from netvisor_sync import auth
 from netvisor_sync.emulator import admin as admin_api
-from netvisor_sync.emulator.clock import Clock
+from netvisor_sync.emulator.clock import HELSINKI, Clock
 from netvisor_sync.emulator.faults import FaultInjector, FaultPlan
 from netvisor_sync.emulator.finnish import business_id
 from netvisor_sync.emulator.model import CompanyView
 from netvisor_sync.emulator.pipeline import Pipeline
+from netvisor_sync.emulator.render import QUIRKS, Quirks, quirks_named
 from netvisor_sync.emulator.reply import Reply
 from netvisor_sync.emulator.requestlog import RequestLog
-from netvisor_sync.emulator.verify import AuthPolicy, CustomerAccount, Verifier
+from netvisor_sync.emulator.verify import AuthPolicy, CustomerAccount, TransactionIdScope, Verifier
 from netvisor_sync.emulator.wsgi import StartResponse, WSGIEnviron
 from netvisor_sync.resources import READ_RESOURCES, normalize_resource
 
 Overlap = Literal["reject", "allow"]
+_CODE = re.compile(r"[A-Z][A-Z_]*")
+#: the hour of day a ``today=`` clock stands at (noon: the same calendar day in every time zone near Finland)
+FROZEN_HOUR = 12
 
 #: Failure code -> HTTP status when the client asks for status codes (our assumption, API reference §2.4).
 DEFAULT_STATUS_CODES: Mapping[str, int] = {
@@ -103,10 +118,19 @@ class Books(CompanyView, Protocol):
     def invalidate_voucher(self, key: int) -> None: ...
 
 
-def _default_handler() -> Handler:
+def _default_handler(quirks: Quirks) -> Handler:
     from netvisor_sync.emulator.handlers import handle  # noqa: PLC0415 - the resource layer loads on first use
 
-    return handle
+    return functools.partial(handle, quirks=quirks)
+
+
+def frozen_clock(today: date | datetime) -> Clock:
+    """A :class:`Clock` standing still on ``today`` (at noon for a date; as given for a naive Helsinki datetime)."""
+    if isinstance(today, datetime):
+        if today.tzinfo is not None:
+            today = today.astimezone(HELSINKI).replace(tzinfo=None)
+        return Clock.frozen(today)
+    return Clock.frozen(datetime.combine(today, dt_time(FROZEN_HOUR)))
 
 
 def _default_factory() -> CompanyFactory:
@@ -145,22 +169,36 @@ def on_create(hook: Callable[[Emulator], None]) -> Callable[[], None]:
 class Emulator:
     """A local Netvisor with ``companies`` generated companies, one partner and one customer with access to all.
 
+    Every choice the emulator makes where Netvisor's documentation is silent is a parameter here (the table in
+    ``docs/EMULATOR.md`` lists them with the ``emulator serve`` option for each).
+
     Args:
         profile: data profile for ``build_company`` (``partner-test``, ``small``, ``large``).
         seed: makes data, business ids and keys reproducible.
         companies: how many companies (each its own business id, books and rights).
         organisation_ids: explicit business ids instead of generated ones (then ``companies`` is ignored).
         clock: the business clock (default: wall clock, movable with ``advance``).
+        today: freeze the business clock at noon of this day (or at this naive Helsinki datetime); the generated
+            history depends on the clock's month, so this makes a seed's answers the same on every day you run it.
+            Give ``clock`` or ``today``, not both.
+        quirks: the spellings and limits where the sources disagree (:class:`~.render.Quirks`, or a name from
+            :data:`~.render.QUIRK_SETS`: ``"documented"``, the default, or ``"fixture-era"``). Only for the built-in
+            handler: an injected ``handler`` renders as it likes.
         faults: the fault and latency plan (default: none).
         handler, company_factory: inject fakes; the defaults are the real resource handlers and data generator.
         sleep: how latency is spent (inject a no-op to model latency without waiting).
         wall: the real UTC time, for the timestamp check.
         skew_seconds: allowed clock skew (None: not checked). legacy_mac: accept SHA256/MD5.
+        header_encoding: how header values are read before the MAC is recomputed (Netvisor: ISO-8859-15).
+        transaction_id_scope: where a TransactionId must be unique: ``"partner"`` (default) or ``"customer"``.
         status_codes: overrides of :data:`DEFAULT_STATUS_CODES`.
         overlap: ``"reject"`` or ``"allow"`` overlapping requests to one company.
+        overlap_code: the failure code of a rejected overlapping request (default ``TECHNICAL_ERROR``).
         admin: serve ``/_emulator/`` to loopback clients (``"loopback"``), to anyone (True) or never (False).
         sender, language: what :meth:`settings` hands to clients (any sender is accepted).
         partner_id, partner_key, customer_id, customer_key: fixed credentials (default: derived from ``seed``).
+        customer_per_company: give every company its own customer (id and key) instead of one shared customer;
+            :meth:`credentials` picks the right one, :meth:`customer_for` names it.
     """
 
     def __init__(
@@ -170,6 +208,8 @@ class Emulator:
         seed: int = 1,
         companies: int = 1,
         clock: Clock | None = None,
+        today: date | datetime | None = None,
+        quirks: Quirks | str | None = None,
         faults: FaultPlan | None = None,
         handler: Handler | None = None,
         company_factory: CompanyFactory | None = None,
@@ -178,8 +218,11 @@ class Emulator:
         wall: Callable[[], datetime] | None = None,
         skew_seconds: float | None = 300.0,
         legacy_mac: bool = True,
+        header_encoding: str = auth.ENCODING,
+        transaction_id_scope: TransactionIdScope = "partner",
         status_codes: Mapping[str, int] | None = None,
         overlap: Overlap = "reject",
+        overlap_code: str = "TECHNICAL_ERROR",
         admin: bool | Literal["loopback"] = "loopback",
         sender: str = "netvisor-sync",
         language: str = "EN",
@@ -187,20 +230,29 @@ class Emulator:
         partner_key: str | None = None,
         customer_id: str | None = None,
         customer_key: str | None = None,
+        customer_per_company: bool = False,
     ) -> None:
         if overlap not in ("reject", "allow"):
             raise ValueError(f"overlap must be 'reject' or 'allow', not {overlap!r}")
+        if not _CODE.fullmatch(overlap_code):
+            raise ValueError(f"overlap_code must be a Netvisor code such as TECHNICAL_ERROR, not {overlap_code!r}")
+        if clock is not None and today is not None:
+            raise ValueError("give clock or today, not both (today freezes a new clock)")
+        if handler is not None and quirks is not None:
+            raise ValueError("quirks apply to the built-in handler only; an injected handler renders on its own")
         self.profile = profile
         self.seed = seed
-        self.clock = clock or Clock()
+        self.clock = clock or (frozen_clock(today) if today is not None else Clock())
+        self.quirks = quirks_named(quirks) if isinstance(quirks, str) else quirks or QUIRKS
         self.log = RequestLog()
         self.status_codes = {**DEFAULT_STATUS_CODES, **(status_codes or {})}
         self.overlap = overlap
+        self.overlap_code = overlap_code
         self.admin = admin
         self.sender = sender
         self.language = language
         self.sleep = sleep
-        self.handler: Handler = handler or _default_handler()
+        self.handler: Handler = handler or _default_handler(self.quirks)
         self.injector = FaultInjector(faults or FaultPlan())
         self._pipeline = Pipeline(self)
         ids = list(organisation_ids) if organisation_ids is not None else self._business_ids(companies)
@@ -213,12 +265,24 @@ class Emulator:
         self.customer_id = customer_id or f"{uuid.UUID(_derived(seed, 'customer-id')[:32])}_{seed}".upper()
         partner_key = partner_key or _derived(seed, "partner-key")[:32]
         customer_key = customer_key or _derived(seed, "customer-key")[:32]
+        shared = set() if customer_per_company else set(self.companies)
         self.verifier = Verifier(
             partners={self.partner_id: partner_key},
-            customers={self.customer_id: CustomerAccount(self.customer_id, customer_key, set(self.companies))},
-            policy=AuthPolicy(skew_seconds=skew_seconds, legacy_mac=legacy_mac),
+            customers={self.customer_id: CustomerAccount(self.customer_id, customer_key, shared)},
+            policy=AuthPolicy(
+                skew_seconds=skew_seconds,
+                legacy_mac=legacy_mac,
+                header_encoding=header_encoding,
+                transaction_id_scope=transaction_id_scope,
+            ),
             wall=wall or (lambda: datetime.now(UTC)),
         )
+        if customer_per_company:
+            # the first company keeps the seed's usual customer, so its settings read as without the option
+            first, *others = self.companies
+            self.grant(first)
+            for org in others:
+                self.add_customer([org])
         for hook in list(_CREATE_HOOKS):
             hook(self)
 
@@ -238,14 +302,55 @@ class Emulator:
             return next(iter(self.companies.values()))
         return self.companies[organisation_id]
 
-    def settings(self, organisation_id: str | None = None, base_url: str = "http://testserver") -> dict[str, str]:
-        """What a client needs to call this emulator for one company (keys included: it is a local fake)."""
+    @property
+    def customer_ids(self) -> list[str]:
+        """Every customer (API user) the emulator knows, the emulator's own (:attr:`customer_id`) first."""
+        return list(self.verifier.customers)
+
+    def add_customer(
+        self, organisations: Iterable[str] = (), *, customer_id: str | None = None, customer_key: str | None = None
+    ) -> str:
+        """Add an API user with its own customer id and key and access to ``organisations``; returns its id.
+
+        Use it to test per-company credentials: a sync whose companies each carry their own keys, or a company
+        configured with another customer's keys (answered ``AUTHENTICATION_FAILED``). Id and key are derived from
+        the seed and the customer's number unless given. Raises ValueError for a customer id already in use.
+        """
+        number = len(self.verifier.customers)
+        customer_id = (
+            customer_id or f"{uuid.UUID(_derived(self.seed, f'customer-id:{number}')[:32])}_{self.seed}".upper()
+        )
+        if customer_id in self.verifier.customers:
+            raise ValueError(f"customer {customer_id} already exists")
+        key = customer_key or _derived(self.seed, f"customer-key:{number}")[:32]
+        self.verifier.customers[customer_id] = CustomerAccount(customer_id, key, set())
+        for org in organisations:
+            self.grant(self.company(org).organisation_id, customer_id)
+        return customer_id
+
+    def customer_for(self, organisation_id: str | None = None) -> str:
+        """The customer whose keys :meth:`settings` hands out for a company: the emulator's own when it has access,
+        else the first customer that has; the emulator's own when none has (its requests then fail, as they
+        should after :meth:`revoke`)."""
         org = self.company(organisation_id).organisation_id
-        customer = self.verifier.customers[self.customer_id]
+        customers = self.verifier.customers
+        if org in customers[self.customer_id].organisations:
+            return self.customer_id
+        return next((cid for cid, account in customers.items() if org in account.organisations), self.customer_id)
+
+    def settings(
+        self, organisation_id: str | None = None, base_url: str = "http://testserver", *, customer_id: str | None = None
+    ) -> dict[str, str]:
+        """What a client needs to call this emulator for one company (keys included: it is a local fake).
+
+        ``customer_id`` picks whose keys (default :meth:`customer_for` the company); KeyError for an unknown one.
+        """
+        org = self.company(organisation_id).organisation_id
+        customer = self.verifier.customers[customer_id or self.customer_for(org)]
         return {
             "base_url": base_url,
             "sender": self.sender,
-            "customer_id": self.customer_id,
+            "customer_id": customer.customer_id,
             "customer_key": customer.key,
             "partner_id": self.partner_id,
             "partner_key": self.verifier.partners[self.partner_id],
@@ -254,9 +359,14 @@ class Emulator:
             "mac_algorithm": "HMACSHA256",
         }
 
-    def credentials(self, organisation_id: str | None = None, *, mac_algorithm: str = "HMACSHA256") -> auth.Credentials:
-        """Ready-made :class:`~netvisor_sync.auth.Credentials` for one company."""
-        values = self.settings(organisation_id)
+    def credentials(
+        self, organisation_id: str | None = None, *, mac_algorithm: str = "HMACSHA256", customer_id: str | None = None
+    ) -> auth.Credentials:
+        """Ready-made :class:`~netvisor_sync.auth.Credentials` for one company.
+
+        ``customer_id`` picks whose keys, as in :meth:`settings`.
+        """
+        values = self.settings(organisation_id, customer_id=customer_id)
         del values["base_url"]
         values["mac_algorithm"] = mac_algorithm
         return auth.Credentials(**values)

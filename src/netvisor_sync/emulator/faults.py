@@ -12,7 +12,8 @@ does, reproducibly::
         latency_ms=20, per_row_ms=0.5, seed=7,
     )
 
-or the same as a dict / JSON (``FaultPlan.from_dict``), which the admin endpoint and the CLI accept.
+or the same as a dict, JSON or TOML (``FaultPlan.from_dict``, ``from_json``, ``from_toml``, ``from_file``), which
+the admin endpoint and ``emulator serve --faults FILE`` accept.
 
 Kinds (:data:`FAULT_KINDS`):
 
@@ -22,10 +23,21 @@ Kinds (:data:`FAULT_KINDS`):
 * ``connection_reset``: no response at all. The WSGI app raises :class:`DroppedConnection` (a
   ``ConnectionResetError``); the loopback server turns it into a TCP reset; ``httpx.WSGITransport`` lets it
   propagate to the caller unchanged.
-* ``truncated_body``: the real OK document cut in the middle (HTTP 200, consistent Content-Length).
-* ``malformed_xml``: HTTP 200 with an OK envelope that is not well-formed XML (mismatched tags).
+* ``truncated_body``: the real OK document cut in the middle, correctly framed (HTTP 200, the Content-Length of the
+  half that is sent), as a proxy that buffered a broken upstream answer would send it.
+* ``dropped_body``: the connection dies mid-body: HTTP 200 announcing the Content-Length of the whole document,
+  the first half sent, then nothing. The WSGI body raises :class:`BodyDropped` (a ``ConnectionResetError``) after
+  its first half; the loopback server then closes the socket, so an HTTP client sees fewer bytes than announced
+  (httpx: ``RemoteProtocolError``); ``httpx.WSGITransport`` lets the exception propagate out of the body read.
+* ``malformed_xml``: HTTP 200, the real OK document with one realistic malformation (:data:`MALFORMATIONS`),
+  chosen per firing from the plan's seed, or pinned with ``variant=``: ``cut_inside_tag`` (the document ends inside
+  a tag name), ``bad_entity`` (an HTML entity, ``&auml;``, that XML does not define), ``unclosed_element`` (an end
+  tag left out), ``mismatched_tag`` (an end tag misspelt), ``wrong_encoding`` (ISO-8859-15 bytes under the UTF-8
+  declaration).
 * ``technical_error``, ``system_maintenance``, ``request_not_unique``: a Netvisor FAILED envelope with that code
-  (HTTP status per the app's mapping when the client asked for status codes).
+  (HTTP status per the app's mapping when the client asked for status codes). ``code=`` writes another code in
+  its place, e.g. ``SYSTEM_MAINTANANCE``, the spelling in the client libraries' constants (which one the server
+  uses is UNCONFIRMED; the default is the documented one).
 
 Selection: a fault applies to requests for ``resources`` (all read resources when ``None``) and, optionally,
 ``organisations``. Among those it fires with probability ``rate``, on exactly the ``nth`` matching request (1-based),
@@ -46,10 +58,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
-from collections.abc import Iterable, Mapping
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from netvisor_sync.resources import normalize_resource
@@ -60,6 +75,7 @@ FaultKind = Literal[
     "http_429",
     "connection_reset",
     "truncated_body",
+    "dropped_body",
     "malformed_xml",
     "technical_error",
     "system_maintenance",
@@ -85,6 +101,15 @@ ENVELOPE_MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
 }
 HTTP_FAULT_STATUS: Mapping[str, int] = {"http_500": 500, "http_503": 503, "http_429": 429}
+#: the ways ``malformed_xml`` breaks a document (see the module docstring)
+MALFORMATIONS: tuple[str, ...] = (
+    "cut_inside_tag",
+    "bad_entity",
+    "unclosed_element",
+    "mismatched_tag",
+    "wrong_encoding",
+)
+_CODE = re.compile(r"[A-Z][A-Z_]*")
 _REASONS = {500: "Internal Server Error", 503: "Service Unavailable", 429: "Too Many Requests"}
 
 
@@ -95,9 +120,21 @@ class DroppedConnection(ConnectionResetError):
     """
 
 
+class BodyDropped(ConnectionResetError):
+    """Raised by a response body half-way through (the ``dropped_body`` fault): the connection died mid-answer.
+
+    The loopback server closes the socket after the bytes already sent; in-process callers get the exception from
+    the body read.
+    """
+
+
 @dataclass(frozen=True)
 class Fault:
-    """One kind of failure and the requests it hits. Give exactly one of ``rate``, ``nth`` or ``every``."""
+    """One kind of failure and the requests it hits. Give exactly one of ``rate``, ``nth`` or ``every``.
+
+    ``code`` (envelope kinds only) replaces the failure code written; ``variant`` (``malformed_xml`` only) pins one
+    of :data:`MALFORMATIONS` instead of drawing it from the seed.
+    """
 
     kind: FaultKind
     rate: float | None = None
@@ -108,6 +145,8 @@ class Fault:
     per_resource: bool = False
     times: int | None = None
     retry_after: int = 1
+    code: str | None = None
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         kind = str(self.kind).strip().lower()
@@ -126,6 +165,21 @@ class Fault:
             object.__setattr__(self, "resources", frozenset(normalize_resource(r) for r in self.resources))
         if self.organisations is not None:
             object.__setattr__(self, "organisations", frozenset(self.organisations))
+        if self.code is not None and (kind not in ENVELOPE_CODES or not _CODE.fullmatch(self.code)):
+            raise ValueError(
+                f"fault {kind}: code is for {', '.join(ENVELOPE_CODES)} only, and must be an upper-case Netvisor "
+                f"code such as SYSTEM_MAINTANANCE, not {self.code!r}"
+            )
+        if self.variant is not None and (kind != "malformed_xml" or self.variant not in MALFORMATIONS):
+            raise ValueError(
+                f"fault {kind}: variant is for malformed_xml only, one of {', '.join(MALFORMATIONS)}, "
+                f"not {self.variant!r}"
+            )
+
+    @property
+    def envelope_code(self) -> str:
+        """The failure code an envelope fault writes (its ``code``, or the kind's documented one)."""
+        return self.code or ENVELOPE_CODES[self.kind]
 
     def matches(self, resource: str, organisation: str) -> bool:
         """Whether this fault is aimed at a request for ``resource`` of ``organisation``."""
@@ -146,12 +200,16 @@ class Fault:
             out["per_resource"] = True
         if self.kind == "http_429":
             out["retry_after"] = self.retry_after
+        for name in ("code", "variant"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Fault:
         unknown = set(data) - {
-            "kind", "rate", "nth", "every", "resources", "organisations", "per_resource", "times", "retry_after"
+            "kind", "rate", "nth", "every", "resources", "organisations", "per_resource", "times", "retry_after",
+            "code", "variant",
         }  # fmt: skip
         if unknown:
             raise ValueError(f"fault: unknown field(s) {', '.join(sorted(unknown))}")
@@ -167,6 +225,8 @@ class Fault:
             per_resource=bool(data.get("per_resource", False)),
             times=None if data.get("times") is None else int(data["times"]),
             retry_after=int(data.get("retry_after", 1)),
+            code=None if data.get("code") is None else str(data["code"]),
+            variant=None if data.get("variant") is None else str(data["variant"]),
         )
 
 
@@ -224,6 +284,32 @@ class FaultPlan:
             raise ValueError("fault plan JSON must be an object")
         return cls.from_dict(data)
 
+    @classmethod
+    def from_toml(cls, text: str) -> FaultPlan:
+        """The same plan as TOML: top-level ``latency_ms``/``per_row_ms``/``seed`` and one ``[[faults]]`` table each."""
+        return cls.from_dict(tomllib.loads(text))
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> FaultPlan:
+        """Read a plan from a ``.json`` or ``.toml`` file (``emulator serve --faults``).
+
+        Raises:
+            ValueError: the file cannot be read, is neither JSON nor TOML, or is not a valid plan (the message
+                names the file).
+        """
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeError) as error:
+            raise ValueError(f"fault plan {path}: cannot read it ({error})") from error
+        suffix = path.suffix.lower()
+        if suffix not in (".json", ".toml"):
+            raise ValueError(f"fault plan {path}: name it *.json or *.toml, so its format is clear")
+        try:
+            return cls.from_json(text) if suffix == ".json" else cls.from_toml(text)
+        except (ValueError, TypeError) as error:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+            raise ValueError(f"fault plan {path}: {error}") from error
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "faults": [fault.to_dict() for fault in self.faults],
@@ -239,6 +325,23 @@ def _uniform(seed: int, index: int, scope: str, number: int) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
+@dataclass(frozen=True)
+class Hit:
+    """A fault that fires on one request: the ``number``-th firing of the plan's fault ``index``."""
+
+    fault: Fault
+    index: int
+    number: int
+    seed: int
+
+    def malformation(self) -> str:
+        """The ``malformed_xml`` variant of this firing: pinned by the fault, else drawn from the seed."""
+        if self.fault.variant is not None:
+            return self.fault.variant
+        draw = _uniform(self.seed, self.index, "malformation", self.number)
+        return MALFORMATIONS[int(draw * len(MALFORMATIONS))]
+
+
 @dataclass
 class FaultInjector:
     """A plan plus its counters: decides, request by request, which fault (if any) hits. Thread-safe."""
@@ -250,7 +353,12 @@ class FaultInjector:
 
     def decide(self, resource: str, organisation: str) -> Fault | None:
         """Count this request against every matching fault and return the first that fires."""
-        chosen: Fault | None = None
+        hit = self.hit(resource, organisation)
+        return hit.fault if hit is not None else None
+
+    def hit(self, resource: str, organisation: str) -> Hit | None:
+        """As :meth:`decide`, with which firing of its fault this is (what seeded variants are drawn from)."""
+        chosen: Hit | None = None
         with self._lock:
             for index, fault in enumerate(self.plan.faults):
                 if not fault.matches(resource, organisation):
@@ -260,7 +368,7 @@ class FaultInjector:
                 self._matches[(index, scope)] = number
                 if chosen is None and self._fires(index, fault, scope, number):
                     self._fired[index] = self._fired.get(index, 0) + 1
-                    chosen = fault
+                    chosen = Hit(fault, index, self._fired[index], self.plan.seed)
         return chosen
 
     def _fires(self, index: int, fault: Fault, scope: str, number: int) -> bool:
@@ -287,9 +395,47 @@ def truncate(body: bytes) -> bytes:
     return body[: max(1, len(body) // 2)]
 
 
-def malformed_document() -> bytes:
-    """An OK envelope that no XML parser accepts (an unclosed element closed by a different end tag)."""
-    return (
-        b'<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n<Root>\n  <ResponseStatus>\n'
-        b"    <Status>OK</Status>\n  </ResponseStatus>\n  <List>\n    <Item>1</Itemm>\n  </List>\n</Root>\n"
-    )
+def dropped(body: bytes) -> Iterator[bytes]:
+    """The first half of ``body``, then :class:`BodyDropped`: a body whose connection dies mid-way."""
+    part = truncate(body)
+    yield part
+    raise BodyDropped(f"emulator fault: connection dropped after {len(part)} of {len(body)} bytes")
+
+
+_END_TAG = re.compile(rb"</([A-Za-z_][\w.-]*)>")
+_OPEN_TAG = re.compile(rb"<[A-Za-z_][\w.-]*")
+_TEXT = re.compile(rb">([^<\s][^<]*)<")
+
+
+def malform(body: bytes, variant: str) -> bytes:
+    """``body`` (a well-formed OK document) broken the way ``variant`` says (one of :data:`MALFORMATIONS`).
+
+    Each break lands in the payload, after ``ResponseStatus`` (so the envelope still reads OK and only a parser that
+    reads the whole document notices), or in the envelope when the payload has no place for it (an empty list).
+    """
+    start = body.find(b"</ResponseStatus>")
+    start = start + len(b"</ResponseStatus>") if start >= 0 else 0
+    if variant == "cut_inside_tag":
+        tags = [m.start() for m in _OPEN_TAG.finditer(body, start)] or [m.start() for m in _OPEN_TAG.finditer(body)]
+        cut = tags[len(tags) // 2]
+        return body[: cut + 3]  # "<" and two letters of the name
+    if variant == "bad_entity":
+        text = _TEXT.search(body, start) or _TEXT.search(body)
+        assert text is not None, "an OK envelope always has text"
+        return body[: text.start(1)] + b"&auml;" + body[text.start(1) :]
+    if variant in ("unclosed_element", "mismatched_tag"):
+        ends = [m for m in _END_TAG.finditer(body, start) if m.group(1) != b"Root"] or list(_END_TAG.finditer(body))
+        end = ends[len(ends) // 2]
+        replacement = b"" if variant == "unclosed_element" else b"</" + end.group(1) + b"x>"
+        return body[: end.start()] + replacement + body[end.end() :]
+    if variant == "wrong_encoding":
+        latin = body.decode("utf-8").encode("iso-8859-15", errors="replace")
+        try:
+            latin.decode("utf-8")
+        except UnicodeDecodeError:
+            return latin
+        # nothing outside ASCII to mis-encode: an ä in the first text, as ISO-8859-15 writes it
+        text = _TEXT.search(latin, start) or _TEXT.search(latin)
+        assert text is not None, "an OK envelope always has text"
+        return latin[: text.start(1)] + "ä".encode("iso-8859-15") + latin[text.start(1) :]
+    raise ValueError(f"unknown malformation {variant!r}; choose one of {', '.join(MALFORMATIONS)}")

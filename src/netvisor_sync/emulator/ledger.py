@@ -134,7 +134,7 @@ def accountlist(req: Request) -> Reply:
 
 
 def accountingperiodlist(req: Request) -> Reply:
-    payload, rows = render_ledger.period_list(req.company.info, req.company.accounting_periods)
+    payload, rows = render_ledger.period_list(req.company.info, req.company.accounting_periods, req.ctx.quirks)
     return render.static_reply(req.now, payload, rows)
 
 

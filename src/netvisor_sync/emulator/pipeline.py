@@ -26,8 +26,10 @@ from netvisor_sync.emulator.faults import (
     ENVELOPE_MESSAGES,
     HTTP_FAULT_STATUS,
     DroppedConnection,
+    Hit,
+    dropped,
     http_error_body,
-    malformed_document,
+    malform,
     truncate,
 )
 from netvisor_sync.emulator.reply import Rejection, Reply, failed_envelope
@@ -146,7 +148,7 @@ class Pipeline:
             return
         if not company.busy.acquire(blocking=False):
             raise Rejection(
-                "TECHNICAL_ERROR",
+                self.emu.overlap_code,
                 "Another request to this company is still being processed; send one request at a time",
                 "Toinen pyyntö tähän yritykseen on vielä käsittelyssä; lähetä pyynnöt yksi kerrallaan",
             )
@@ -162,8 +164,9 @@ class Pipeline:
                 f"Ei oikeutta rajapintaresurssiin {name}. Salli se Netvisorissa: Yritys-valikko → "
                 "Rajapintaresurssien oikeudet",
             )
-        fault = self.emu.injector.decide(ex.resource, company.organisation_id)
-        if fault is not None:
+        hit = self.emu.injector.hit(ex.resource, company.organisation_id)
+        if hit is not None:
+            fault = hit.fault
             ex.fault = fault.kind
             if fault.kind in HTTP_FAULT_STATUS:
                 return self._http_fault(ex, HTTP_FAULT_STATUS[fault.kind], fault.retry_after)
@@ -171,17 +174,25 @@ class Pipeline:
                 ex.code, ex.status = "CONNECTION_RESET", 0
                 raise DroppedConnection("emulator fault: connection reset")
             if fault.kind in ENVELOPE_CODES:
-                code = ENVELOPE_CODES[fault.kind]
-                raise Rejection(code, *ENVELOPE_MESSAGES[code])
-            if fault.kind == "malformed_xml":
-                ex.code = "MALFORMED_XML"
-                return 200, self._xml_headers(malformed_document()), [malformed_document()]
+                raise Rejection(fault.envelope_code, *ENVELOPE_MESSAGES[ENVELOPE_CODES[fault.kind]])
         body = self._run_handler(ex, identity, company)
-        if ex.fault == "truncated_body":
-            cut = truncate(b"".join(body))
+        if hit is not None:
+            return self._body_fault(ex, hit, b"".join(body))
+        return 200, self._xml_headers(None, ex.reply), body
+
+    def _body_fault(self, ex: Exchange, hit: Hit, whole: bytes) -> Answer:
+        """The faults that spoil a real answer: cut (framed or not) or malformed."""
+        if hit.fault.kind == "truncated_body":
+            cut = truncate(whole)
             ex.code = "TRUNCATED_BODY"
             return 200, self._xml_headers(cut, ex.reply), [cut]
-        return 200, self._xml_headers(None, ex.reply), body
+        if hit.fault.kind == "dropped_body":
+            ex.code = "DROPPED_BODY"
+            return 200, self._xml_headers(whole, ex.reply), dropped(whole)  # the whole length is announced
+        variant = hit.malformation()
+        broken = malform(whole, variant)
+        ex.code, ex.detail = "MALFORMED_XML", variant
+        return 200, self._xml_headers(broken, ex.reply), [broken]
 
     def _run_handler(self, ex: Exchange, identity: Identity, company: EmulatedCompany) -> Iterable[bytes]:
         base_url = request_url(ex.environ).split("/", 3)

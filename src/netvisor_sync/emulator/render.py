@@ -13,13 +13,21 @@ Choices where the sources disagree live in :class:`Quirks` (an instance per requ
 * ``VoucherNetvisorURI`` as the fixtures spell it (one doc version writes ``VoucherNetvisorUri``).
 * ``ProductIdentifier`` on sales lines (documented; the fixtures spell ``productidentifier``).
 * ``DimensionDetail/FatherID`` as the fixtures spell it (the doc writes ``FatherId``).
+* accountingperiodlist ``Period`` inside ``PeriodLockInformation`` (the doc's level numbering); the [Heltti]
+  fixture has them as siblings, a flag switches to that.
 * A one-id ``netvisorkeylist`` answers with the plural root; the getvendor FI doc and [Avanio] say singular, so a
   flag switches to that.
 * Row caps: salesinvoicelist 500 (a client's comment), getvendor pages of 500 (documented); salespaymentlist and
   paymentlist 500 is our choice (they page by key the same way; no cap is documented), ``None`` lifts it.
+* getsalesinvoice ``SalesInvoiceAmount`` with a decimal comma (``244,00``), like every other sum. The sources
+  conflict: the reference fixtures (``244,00``, from Netvisor's documentation examples) and [rantalainen] (which
+  runs this element through ``replace(',', '.')``) point to a comma; a later hand-edited copy of the same fixture in
+  [Heltti] ``responsemodels`` has ``244.12``, which the API reference quotes. Two sources against one derived copy:
+  comma by default, ``sales_invoice_amount_separator="."`` for the other reading.
 
-Text is escaped for XML element content (``& < >``) and attribute values (plus ``"``). Money uses a decimal comma,
-except ``SalesInvoiceAmount`` and ``ForeignCurrencyAmount`` on getsalesinvoice, which use a dot as Netvisor does.
+Text is escaped for XML element content (``& < >``) and attribute values (plus ``"``). Money uses a decimal comma;
+``ForeignCurrencyAmount`` and the ``currencyrate`` attribute on getsalesinvoice use a dot (the only evidence,
+``100`` and ``1``, has no separator at all, so this is UNCONFIRMED and kept as it was).
 
 Parts of a record that depend only on master data (a getsalesinvoice customer block, a product's part of a line, a
 getpurchaseinvoice vendor block) are remembered in bounded dicts keyed by every field they render, so the text is the
@@ -32,6 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from netvisor_sync.emulator import model as m
 from netvisor_sync.emulator.reply import OK_ENVELOPE_TAIL, Reply, ok_envelope_head
@@ -57,13 +66,39 @@ class Quirks:
     payment_list_cap: int | None = 500
     #: vendors per getvendor ``page``
     vendor_page_size: int = 500
+    #: accountingperiodlist ``Period`` elements inside ``PeriodLockInformation`` (the doc's levels) or beside it
+    #: (the [Heltti] fixture); UNCONFIRMED which one Netvisor sends
+    periods_inside_lock_information: bool = True
+    #: decimal separator of getsalesinvoice ``SalesInvoiceAmount``: ``","`` (``244,00``) or ``"."`` (``244.12``)
+    sales_invoice_amount_separator: Literal[",", "."] = ","
+
+    def __post_init__(self) -> None:
+        if self.sales_invoice_amount_separator not in (",", "."):
+            raise ValueError(
+                f"sales_invoice_amount_separator must be ',' or '.', not {self.sales_invoice_amount_separator!r}"
+            )
 
 
 #: the defaults: today's documented API
 QUIRKS = Quirks()
 
 #: the spellings of the older reference fixtures (``shared/netvisor-fixtures`` beside the repository)
-FIXTURE_ERA_QUIRKS = Quirks(salesinvoicelist_date_element="Invoicedate", product_identifier_element="productidentifier")
+FIXTURE_ERA_QUIRKS = Quirks(
+    salesinvoicelist_date_element="Invoicedate",
+    product_identifier_element="productidentifier",
+    sales_invoice_amount_separator=",",
+)
+
+#: the named quirk sets (``Emulator(quirks=...)`` and ``emulator serve --quirks`` take these names)
+QUIRK_SETS: dict[str, Quirks] = {"documented": QUIRKS, "fixture-era": FIXTURE_ERA_QUIRKS}
+
+
+def quirks_named(name: str) -> Quirks:
+    """The quirk set called ``name`` (see :data:`QUIRK_SETS`). Raises ValueError naming the choices."""
+    try:
+        return QUIRK_SETS[name.strip().lower()]
+    except KeyError:
+        raise ValueError(f"unknown quirks {name!r}; choose one of {', '.join(QUIRK_SETS)}") from None
 
 
 @dataclass(frozen=True)
@@ -132,7 +167,7 @@ def comma(value: Decimal | None, places: int | None = 2) -> str:
 
 
 def dot(value: Decimal | None, places: int | None = 2) -> str:
-    """As :func:`comma` with a decimal point, as getsalesinvoice writes ``SalesInvoiceAmount``."""
+    """As :func:`comma` with a decimal point, as getsalesinvoice writes ``ForeignCurrencyAmount``."""
     if value is None:
         return ""
     text = str(value)  # exact, and much cheaper than format() on the hot path
@@ -460,6 +495,10 @@ def _sales_customer(d: m.SalesDocument) -> tuple[str, str]:
     return parts
 
 
+def _invoice_amount(amount: Decimal, quirks: Quirks) -> str:
+    return comma(amount) if quirks.sales_invoice_amount_separator == "," else dot(amount)
+
+
 def sales_item(d: m.SalesDocument, ctx: Context, *, credited: bool) -> str:
     """getsalesinvoice/getorder ``SalesInvoice``; ``credited`` adds ``CreditedInvoiceNetvisorKey`` (replyoption 16)."""
     foreign = f"<ForeignCurrencyAmount>{dot(d.foreign_amount)}</ForeignCurrencyAmount>" if d.foreign_amount else ""
@@ -482,7 +521,7 @@ def sales_item(d: m.SalesDocument, ctx: Context, *, credited: bool) -> str:
         f"{ansi_el('SalesInvoiceValueDate', d.value_date)}{ansi_el('SalesInvoiceDeliveryDate', d.delivery_date)}"
         f"{el('SalesInvoiceReferencenumber', d.reference)}"
         f'<SalesInvoiceAmount iso4217currencycode="{attr(d.currency)}" currencyrate="{d.currency_rate.normalize()}">'
-        f'{dot(d.amount)}</SalesInvoiceAmount><SellerIdentifier type="name" />'
+        f'{_invoice_amount(d.amount, ctx.quirks)}</SalesInvoiceAmount><SellerIdentifier type="name" />'
         f"<InvoiceStatus{_status_attributes(d)}>{esc(d.status)}</InvoiceStatus>"
         f"<SalesInvoiceFreeTextBeforeLines /><SalesInvoiceFreeTextAfterLines />"
         f"{el('SalesInvoiceOurReference', d.our_reference)}{el('SalesInvoiceYourReference', d.your_reference)}"

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from netvisor_sync.emulator import model as m
 from netvisor_sync.emulator.render import (
+    QUIRKS,
     Context,
     Quirks,
     ansi_el,
@@ -206,8 +207,10 @@ def account_list(accounts: Iterable[m.Account]) -> tuple[str, int]:
     )
 
 
-def period_list(info: m.CompanyInfo, periods: Iterable[m.AccountingPeriod]) -> tuple[str, int]:
-    """accountingperiodlist: lock dates with the periods nested inside ``PeriodLockInformation`` (as the doc levels)."""
+def period_list(info: m.CompanyInfo, periods: Iterable[m.AccountingPeriod], quirks: Quirks = QUIRKS) -> tuple[str, int]:
+    """accountingperiodlist: lock dates with the periods nested inside ``PeriodLockInformation`` (as the doc levels
+    number them), or beside it (as the [Heltti] fixture has them) with ``Quirks.periods_inside_lock_information``
+    off."""
     items = [
         f"<Period><NetvisorKey>{p.netvisor_key}</NetvisorKey>{el('Name', p.name)}{ansi_el('BeginDate', p.begin)}"
         f"{ansi_el('EndDate', p.end)}</Period>"
@@ -217,11 +220,11 @@ def period_list(info: m.CompanyInfo, periods: Iterable[m.AccountingPeriod]) -> t
         f"{ansi_el('AccountingPeriodLockDate', info.accounting_lock_date)}"
         f"{ansi_el('VatPeriodLockDate', info.vat_lock_date)}{ansi_el('PurchaseLockDate', info.purchase_lock_date)}"
     )
-    return (
-        f"  <AccountingPeriodList><PeriodLockInformation>{locks}{''.join(items)}</PeriodLockInformation>"
-        "</AccountingPeriodList>\n",
-        len(items),
-    )
+    if quirks.periods_inside_lock_information:
+        payload = f"<PeriodLockInformation>{locks}{''.join(items)}</PeriodLockInformation>"
+    else:
+        payload = f"<PeriodLockInformation>{locks}</PeriodLockInformation>{''.join(items)}"
+    return f"  <AccountingPeriodList>{payload}</AccountingPeriodList>\n", len(items)
 
 
 #: DefaultVoucherTypes element -> voucher type abbreviations that play that role (English and Finnish)

@@ -7,11 +7,14 @@ HTTP stack); in-process tests should use ``httpx.WSGITransport(app=emu.app)`` in
   (the emulator hands out its keys through ``settings()`` and the admin API),
 * gives the app the raw request target as ``RAW_URI``, so the MAC is checked over the URL exactly as sent,
 * turns the ``connection_reset`` fault into a TCP reset (``SO_LINGER`` 0, then close: no response bytes at all),
+  and the ``dropped_body`` fault into a closed socket after part of the announced body (the client reads fewer
+  bytes than the ``Content-Length`` promised, then end of stream),
 * logs nothing per request (the emulator has its own request log).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import shlex
@@ -20,14 +23,17 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from types import FrameType, TracebackType
 from typing import IO, Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from netvisor_sync.emulator.app import Emulator
-from netvisor_sync.emulator.faults import DroppedConnection
+from netvisor_sync.emulator.app import Emulator, frozen_clock
+from netvisor_sync.emulator.faults import BodyDropped, DroppedConnection, FaultPlan
+from netvisor_sync.emulator.render import QUIRK_SETS
 
 ENV_PREFIX = "SOURCES__NETVISOR__"
 
@@ -51,8 +57,29 @@ class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
+class _WatchedBody:
+    """A WSGI body that notes when it stops with :class:`BodyDropped` (and still passes ``close`` on)."""
+
+    def __init__(self, body: Iterable[bytes]) -> None:
+        self._body = body
+        self.dropped = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._body
+        except BodyDropped:
+            self.dropped = True
+            raise
+
+    def close(self) -> None:
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            close()
+
+
 class _RequestHandler(WSGIRequestHandler):
-    """One request: hands the raw target to the app and resets the connection when the app drops it."""
+    """One request: hands the raw target to the app, resets the connection when the app drops it, and closes it
+    when the body is dropped mid-way."""
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the emulator keeps its own request log."""
@@ -70,16 +97,18 @@ class _RequestHandler(WSGIRequestHandler):
         if not self.parse_request():
             return
         dropped = False
+        watched: _WatchedBody | None = None
         app = self.server.get_app()  # type: ignore[attr-defined]
 
         def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-            nonlocal dropped
+            nonlocal dropped, watched
             try:
                 result: Iterable[bytes] = app(environ, start_response)
             except DroppedConnection:
                 dropped = True
                 raise
-            return result
+            watched = _WatchedBody(result)
+            return watched
 
         handler = ServerHandler(
             self.rfile,
@@ -89,13 +118,23 @@ class _RequestHandler(WSGIRequestHandler):
             multithread=True,
         )
         handler.request_handler = self  # type: ignore[attr-defined]
+        # wsgiref's handler takes a ConnectionResetError from the body (BodyDropped) for a client that went away and
+        # stops writing: what was sent stays sent, the rest never comes
         handler.run(guarded)
         if dropped:
             self._reset()
+        elif watched is not None and watched.dropped:
+            self._close_mid_body()
 
     def _reset(self) -> None:
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.connection.close()
+
+    def _close_mid_body(self) -> None:
+        # an orderly close (not a reset), so the client reads every byte already sent before the end of stream
+        self.close_connection = True
+        with contextlib.suppress(OSError):  # the client was quicker
+            self.connection.shutdown(socket.SHUT_RDWR)
 
 
 class EmulatorServer:
@@ -180,6 +219,99 @@ def export_lines(server: EmulatorServer) -> list[str]:
     return [f"export {ENV_PREFIX}{name}={shlex.quote(value)}" for name, value in values.items()]
 
 
+#: ``emulator serve`` options that take one of a few words, and the words
+CHOICES: dict[str, tuple[str, ...]] = {
+    "overlap": ("reject", "allow"),
+    "quirks": tuple(QUIRK_SETS),
+    "transaction_ids": ("partner", "customer"),
+}
+
+
+def parse_today(text: str) -> date | datetime:
+    """``--today``: ``YYYY-MM-DD`` (the clock stands at noon) or ``YYYY-MM-DDTHH:MM[:SS]`` (Finnish local time)."""
+    value = text.strip()
+    try:
+        return datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"--today {text!r}: give a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM:SS") from None
+
+
+def parse_skew(text: str) -> float | None:
+    """``--skew``: seconds the request timestamp may be off (``off``: not checked)."""
+    if text.strip().lower() in ("off", "none"):
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError(f"--skew {text!r}: give seconds (e.g. 300) or off") from None
+    if not seconds >= 0:
+        raise ValueError(f"--skew {text!r}: seconds cannot be negative (off switches the check off)")
+    return seconds
+
+
+def _choice(option: str, value: str) -> str:
+    word = value.strip().lower()
+    if word not in CHOICES[option]:
+        flag = "--" + option.replace("_", "-")
+        raise ValueError(f"{flag} {value!r}: choose one of {', '.join(CHOICES[option])}")
+    return word
+
+
+def emulator_options(
+    *,
+    today: str | None = None,
+    skew: str | None = None,
+    overlap: str | None = None,
+    overlap_code: str | None = None,
+    faults: str | Path | None = None,
+    quirks: str | None = None,
+    transaction_ids: str | None = None,
+) -> dict[str, Any]:
+    """``emulator serve`` option values (as typed) -> :class:`Emulator` keyword arguments; ``None``: the default.
+
+    Raises:
+        ValueError: a value that cannot be used; the message names the option.
+    """
+    options: dict[str, Any] = {}
+    if today is not None:
+        options["today"] = parse_today(today)
+    if skew is not None:
+        options["skew_seconds"] = parse_skew(skew)
+    if overlap is not None:
+        options["overlap"] = _choice("overlap", overlap)
+    if overlap_code is not None:
+        options["overlap_code"] = overlap_code.strip().upper()
+    if faults is not None:
+        options["faults"] = FaultPlan.from_file(faults)
+    if quirks is not None:
+        options["quirks"] = _choice("quirks", quirks)
+    if transaction_ids is not None:
+        options["transaction_id_scope"] = _choice("transaction_ids", transaction_ids)
+    return options
+
+
+def describe(options: Mapping[str, Any]) -> str:
+    """One comment line naming the non-default choices of a served emulator (empty when there are none)."""
+    parts = []
+    if "today" in options:
+        parts.append(f"clock frozen at {frozen_clock(options['today']).now():%Y-%m-%d %H:%M:%S}")
+    if "skew_seconds" in options:
+        skew = options["skew_seconds"]
+        parts.append("timestamp skew not checked" if skew is None else f"timestamp skew ±{skew:g} s")
+    if "overlap" in options:
+        parts.append(f"overlapping requests {'allowed' if options['overlap'] == 'allow' else 'rejected'}")
+    if "overlap_code" in options:
+        parts.append(f"overlap answered {options['overlap_code']}")
+    if "faults" in options:
+        plan: FaultPlan = options["faults"]
+        parts.append(f"fault plan with {len(plan.faults)} fault(s), latency {plan.latency_ms:g} ms")
+    if "quirks" in options:
+        parts.append(f"quirks {options['quirks']}")
+    if "transaction_id_scope" in options:
+        parts.append(f"TransactionIds unique per {options['transaction_id_scope']}")
+    return f"# {'; '.join(parts)}" if parts else ""
+
+
 def serve_forever_cli(
     host: str = "127.0.0.1",
     port: int = 0,
@@ -190,15 +322,18 @@ def serve_forever_cli(
     out: IO[str] | None = None,
     stop: threading.Event | None = None,
     emulator_factory: Callable[..., Emulator] = Emulator,
+    options: Mapping[str, Any] | None = None,
 ) -> int:
     """Run the emulator until Ctrl-C or SIGTERM; print the ``export`` lines first. Returns the exit code (0).
 
     ``stop`` lets a caller end the loop without a signal; ``emulator_factory`` builds the emulator from
-    ``profile``, ``seed`` and ``companies``.
+    ``profile``, ``seed``, ``companies`` and ``options`` (more :class:`Emulator` keyword arguments, e.g. from
+    :func:`emulator_options`), which a comment line after the first one names.
     """
     out = out or sys.stdout
     stop = stop or threading.Event()
-    emulator = emulator_factory(profile=profile, seed=seed, companies=companies)
+    options = dict(options or {})
+    emulator = emulator_factory(profile=profile, seed=seed, companies=companies, **options)
     previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
 
@@ -210,6 +345,8 @@ def serve_forever_cli(
     try:
         with serve(emulator, host, port) as server:
             print(f"# Netvisor emulator ({profile}, seed {seed}) at {server.url}; Ctrl-C stops it", file=out)
+            if described := describe(options):
+                print(described, file=out)
             for line in export_lines(server):
                 print(line, file=out)
             out.flush()

@@ -14,8 +14,9 @@ Choices where Netvisor's documentation is silent (API reference §1, all configu
   (``yyyy-MM-dd HH:mm:ss.fff`` or ISO 8601). A legacy timestamp that cannot be parsed is not checked, because
   Netvisor has accepted local-time and culture-formatted values from its own old client. The window (default
   ±300 s) is measured against the real wall clock, not the emulator's movable business clock.
-* TransactionIds are unique per partner, for the emulator's lifetime; an id is remembered once the MAC and the
-  timestamp have been verified (a forged request cannot burn a client's id).
+* TransactionIds are unique per partner (``transaction_id_scope="partner"``, what a third-party summary of Netvisor
+  says), or per partner and customer (``"customer"``), for the emulator's lifetime; an id is remembered once the MAC
+  and the timestamp have been verified (a forged request cannot burn a client's id).
 * A customer without access to the organisation, or an unknown organisation, gets ``AUTHENTICATION_FAILED`` (the
   code Netvisor documents for "user lacks rights"); both read the same, so the answer does not reveal which
   business ids exist.
@@ -26,10 +27,12 @@ Choices where Netvisor's documentation is silent (API reference §1, all configu
 
 from __future__ import annotations
 
+import codecs
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 from netvisor_sync import auth
 from netvisor_sync.emulator.faults import ENVELOPE_MESSAGES
@@ -57,13 +60,32 @@ def environ_key(header: str) -> str:
     return "HTTP_" + header.upper().replace("-", "_")
 
 
+TransactionIdScope = Literal["partner", "customer"]
+
+
 @dataclass(frozen=True)
 class AuthPolicy:
-    """How strict the emulator is. ``skew_seconds=None`` switches the timestamp check off."""
+    """How strict the emulator is. ``skew_seconds=None`` switches the timestamp check off.
+
+    ``transaction_id_scope``: where a TransactionId must be unique (``"partner"``: across every customer of the
+    partner; ``"customer"``: per partner and customer). ``header_encoding``: how header values are read before
+    hashing (Netvisor documents ISO-8859-15).
+    """
 
     skew_seconds: float | None = 300.0
     legacy_mac: bool = True
     header_encoding: str = auth.ENCODING
+    transaction_id_scope: TransactionIdScope = "partner"
+
+    def __post_init__(self) -> None:
+        if self.skew_seconds is not None and not self.skew_seconds >= 0:
+            raise ValueError(f"skew_seconds must be a number of seconds (0 or more) or None, not {self.skew_seconds}")
+        if self.transaction_id_scope not in ("partner", "customer"):
+            raise ValueError(f"transaction_id_scope must be 'partner' or 'customer', not {self.transaction_id_scope!r}")
+        try:
+            codecs.lookup(self.header_encoding)
+        except LookupError:
+            raise ValueError(f"header_encoding {self.header_encoding!r} is not a known text encoding") from None
 
 
 @dataclass
@@ -159,7 +181,7 @@ class Verifier:
         self._check_mac(algorithm, url, get, customer.key, partner_key)
         self._check_skew(algorithm, get)
         organisation = get[auth.HEADER_ORGANISATION]
-        self._remember(get[auth.HEADER_PARTNER_ID], get[auth.HEADER_TRANSACTION_ID])
+        self._remember(self._id_scope(get[auth.HEADER_PARTNER_ID], customer), get[auth.HEADER_TRANSACTION_ID])
         if organisation not in customer.organisations:
             raise no_access(organisation)
         return Identity(
@@ -239,9 +261,14 @@ class Verifier:
                 f"Aikaleima poikkeaa palvelimen ajasta {offset:+.0f} s, sallittu ero on ±{window:g} s",
             )
 
-    def _remember(self, partner_id: str, transaction_id: str) -> None:
+    def _id_scope(self, partner_id: str, customer: CustomerAccount) -> str:
+        if self.policy.transaction_id_scope == "customer":
+            return f"{partner_id}\n{customer.customer_id}"
+        return partner_id
+
+    def _remember(self, scope: str, transaction_id: str) -> None:
         with self._lock:
-            seen = self._seen.setdefault(partner_id, set())
+            seen = self._seen.setdefault(scope, set())
             if transaction_id in seen:
                 en, fi = ENVELOPE_MESSAGES["REQUEST_NOT_UNIQUE"]
                 raise Rejection("REQUEST_NOT_UNIQUE", en, fi)
