@@ -1,4 +1,6 @@
-"""``python -m benchmarks.run --quick | --full``: run every benchmark section and rewrite ``benchmarks/RESULTS.md``.
+"""``python -m benchmarks.run --quick | --full``: run every benchmark section and rewrite its results file.
+
+Quick mode writes ``benchmarks/RESULTS.md``, full mode ``benchmarks/RESULTS-full.md`` (``--out`` chooses another).
 
 Sections (each figure a ratio of two things measured in the same run):
 
@@ -30,7 +32,10 @@ from typing import Any
 from benchmarks.report import Results, write_results
 from benchmarks.sections import Sections, Settings, Size
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+HERE = Path(__file__).resolve().parent
+#: where each mode writes by default: quick and full runs are kept side by side (the smoke run checks the harness
+#: only, so it must be given ``--out``)
+RESULTS = {"quick": HERE / "RESULTS.md", "full": HERE / "RESULTS-full.md", "scale": HERE / "RESULTS-scale.md"}
 
 
 @dataclass(frozen=True)
@@ -151,10 +156,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--profile", choices=["py-spy"], help="profile one extra run of every section that misses a goal (py-spy)"
     )
     parser.add_argument("--repeats", type=int, help="timed runs per figure (default 3; medians need at least 3)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="results file (default benchmarks/RESULTS.md for quick, RESULTS-full.md for full, RESULTS-scale.md for "
+        "scale; required with --smoke)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (DuckDB files, profiles)")
     args = parser.parse_args(argv)
     mode = FULL if args.full else SMOKE if args.smoke else SCALE if args.scale else QUICK
+    out: Path | None = args.out or RESULTS.get(mode.name)
+    if out is None:
+        parser.error(f"--{mode.name} checks the harness only: give --out (e.g. /tmp/{mode.name}.md)")
     if args.repeats:
         mode = dataclasses.replace(mode, repeats=args.repeats)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -172,9 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(mode, bench)
     finally:
         bench.ws.close()
-    write_results(results, args.out)
+    write_results(results, out)
     missed = [f for f in results.figures if f.passed is False]
-    print(f"wrote {args.out}: {len(results.figures)} figures, {len(missed)} goals missed", flush=True)
+    print(f"wrote {out}: {len(results.figures)} figures, {len(missed)} goals missed", flush=True)
     for figure in results.figures:
         print(f"  {figure.mark or '·'} {figure.section} {figure.name}: {figure.measured} (goal {figure.goal or '-'})")
     return 0
