@@ -147,7 +147,7 @@ def write_results(results: Results, path: Path) -> None:
         "",
         "```",
         "make bench        # quick: small profile and slices, under five minutes on two quiet cores -> RESULTS.md",
-        "make bench-full   # adds the large profile and the 100k / 300k / 1M row runs (about an hour) -> RESULTS-full.md",
+        "make bench-full   # adds the large profile and the 100k / 300k / 1M row runs (an hour) -> RESULTS-full.md",
         ".venv/bin/python -m benchmarks.run --scale   # only throughput and memory at 100k / 300k / 1M rows",
         ".venv/bin/python -m benchmarks.run --smoke --out /tmp/smoke.md   # every code path on tiny data",
         "make bench BENCH_ARGS='--out /tmp/quick.md'   # any run.py option; --keep keeps the scratch files",
