@@ -272,8 +272,10 @@ def sync(
         list[str] | None,
         typer.Option(
             "--exclude-columns",
-            metavar="[TABLE.]COLUMN[,...]",
-            help="Columns never loaded: `email` (every table) or `customers.email`; comma-separated or repeated "
+            metavar="[TABLE.]COLUMN[.FIELD][,...]",
+            help="Columns never loaded: `email` (every table, and inside nested JSON), `customers.email` (one table) "
+            "or `customers.contact_persons.email` (a field inside a JSON column); names are checked against "
+            "docs/TABLES.md (`undeclared:NAME` for a column Netvisor added later); comma-separated or repeated "
             "(default: exclude_columns in [sources.netvisor]).",
             show_default=False,
         ),

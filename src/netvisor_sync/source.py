@@ -154,7 +154,9 @@ def netvisor_source(  # noqa: PLR0917 - dlt fills source arguments by name from 
             from it in monthly windows.
         lookback: overlap of incremental reads: hours as a number, or ``"36h"``/``"2d"`` (default one day).
         tables: tables to load (default all); unknown names raise ConfigError listing the valid ones.
-        exclude_columns: columns never loaded: ``"phone"`` (every table) or ``"customers.email"``.
+        exclude_columns: columns never loaded: ``"email"`` (every table, and inside nested JSON),
+            ``"customers.email"`` (one table) or ``"customers.contact_persons.email"`` (a field inside a JSON
+            column); see :mod:`netvisor_sync.exclusions`.
         reconcile: also list all keys of customers, vendors and products and delete the ones Netvisor no longer has.
         schema_contract: dlt schema contract for every table: ``"evolve"`` (default) or ``"freeze"``/a dict.
         companies: per-company overrides ``{"<business id>": {"customer_id": ..., "customer_key": ...}}``.
@@ -518,6 +520,10 @@ def _arrow(  # noqa: PLR0917 - one table's rows and the columns they do not carr
     types[HARD_DELETE] = BOOL
     columns: dict[str, Sequence[Any]] = {name: [value] * len(rows) for name, value in constants.items()}
     columns.update(given or {})
+    if options.exclude:  # nested values stored as JSON lose their excluded fields before they become text
+        json_columns = [name for name, kind in types.items() if kind.kind == "json"]
+        for name, scrub in options.scrubbers(spec.name, json_columns).items():
+            columns[name] = [scrub(row.get(name)) for row in rows]
     # an excluded value never reaches Arrow: skipped like any other key that is not a column of the table
     table, _ = to_table(rows, types, complete=True, not_null=spec.key, given=columns, skip={*skip, *dropped})
     yield dlt.mark.with_table_name(table, spec.name)

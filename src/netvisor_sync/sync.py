@@ -195,7 +195,8 @@ def run_sync(
             ``postgresql://`` URL, any dlt destination name (credentials from dlt config) or a dlt destination.
         dataset_name: schema/dataset to write.
         tables: tables to load (default all); child tables select their parent.
-        exclude_columns: ``"column"`` or ``"table.column"``; those columns never land.
+        exclude_columns: ``"column"`` (every table, nested JSON included), ``"table.column"`` or
+            ``"table.column.field"`` (inside a JSON column); those values never land (:mod:`netvisor_sync.exclusions`).
         start_date: ledger start date; bounds history and drives the first sync's backfill windows.
         lookback: incremental overlap (hours, ``"36h"``, ``"2d"``; default one day).
         full_refresh: forget the companies' state and reload their rows from scratch.

@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from netvisor_sync.catalog import TABLE_OWNERS
 from netvisor_sync.errors import ConfigError
 
 #: Settings that belong in secrets.toml (the keys and the ids that go with them).
@@ -52,7 +51,6 @@ _TABLE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATASET = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DESTINATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _LOOPBACK_NAMES = frozenset({"localhost"})
-_COLUMN = re.compile(r"^([a-z][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$")
 
 
 def where_to_set(name: str, *, company: str | None = None, option: str | None = None) -> str:
@@ -244,21 +242,16 @@ def validate_destination(name: str) -> str:
 
 
 def validate_columns(names: Iterable[str], *, option: str = "exclude_columns") -> tuple[str, ...]:
-    """Check ``column`` / ``table.column`` names (lowercase, as loaded); returns them without duplicates.
+    """Check ``exclude_columns`` names (see :mod:`netvisor_sync.exclusions`); returns them without duplicates.
 
     Raises:
-        ConfigError: a name that cannot be a loaded column, or a table that netvisor-sync does not load.
+        ConfigError: a name that is not a column, a field inside a JSON column, or a table netvisor-sync loads, or
+            that names a key column; the message lists the valid names.
     """
-    checked: list[str] = []
-    for name in names:
-        if not _COLUMN.match(name):
-            raise ConfigError(
-                f"{option}: {name[:60]!r} is not a column name; write `column` (every table) or `table.column` in "
-                "lowercase, e.g. customers.email."
-            )
-        table = name.partition(".")[0] if "." in name else None
-        if table is not None and table not in TABLE_OWNERS:
-            validate_tables([table], TABLE_OWNERS, option=option)
-        if name not in checked:
-            checked.append(name)
-    return tuple(checked)
+    # the declared columns come from the parser's shapes and pyarrow types: imported only when there is a name to check
+    from netvisor_sync.exclusions import check_exclusions  # noqa: PLC0415
+
+    checked = tuple(dict.fromkeys(name.strip() for name in names if name.strip()))
+    if checked:
+        check_exclusions(checked, option=option)
+    return checked
