@@ -42,6 +42,7 @@ from netvisor_sync.validation import (
     validate_columns,
     validate_dataset,
     validate_destination,
+    validate_schema_contract,
     validate_tables,
 )
 
@@ -308,6 +309,16 @@ def sync(
             "(also: reconcile = true in [sources.netvisor]).",
         ),
     ] = False,
+    schema_contract: Annotated[
+        str | None,
+        typer.Option(
+            "--schema-contract",
+            metavar="evolve|freeze",
+            help="What a column Netvisor adds later does: evolve lands it as a new text column, freeze fails the "
+            "run and loads nothing of it (default: schema_contract in [sources.netvisor], else evolve).",
+            show_default=False,
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(metavar="N", help="Companies synced at the same time.", min=1)] = 4,
     pipelines_dir: PipelinesDirOption = None,
 ) -> None:
@@ -322,6 +333,7 @@ def sync(
     settings = load_settings({"start_date": start_date})
     selected = validate_tables(_split(tables), TABLE_OWNERS) or settings.tables
     excluded = validate_columns(_split(exclude_columns), option="--exclude-columns") or settings.exclude_columns
+    contract = validate_schema_contract(schema_contract, option="--schema-contract") if schema_contract else None
     target = _destination(destination, validate_dataset(dataset))
     summary = with_progress(
         len(select_entries(list(selected) or None)),
@@ -336,6 +348,7 @@ def sync(
             lookback=settings.lookback,
             full_refresh=full_refresh,
             reconcile=reconcile or settings.reconcile,
+            schema_contract=contract or settings.schema_contract,
             workers=workers,
             progress=progress,
             pipelines_dir=pipelines_dir,

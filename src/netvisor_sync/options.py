@@ -15,6 +15,7 @@ from typing import Any
 from netvisor_sync.columns import HARD_DELETE, ORGANISATION
 from netvisor_sync.errors import ConfigError
 from netvisor_sync.exclusions import Exclusions, Scrub, check_exclusions
+from netvisor_sync.validation import SCHEMA_CONTRACTS, setting_error
 
 __all__ = ["DEFAULT_LOOKBACK", "HARD_DELETE", "ORGANISATION", "Options", "make_options"]
 
@@ -34,6 +35,13 @@ class Options:
     reconcile: bool = False
     full_refresh: bool = False
     schema_contract: Any = "evolve"
+
+    @property
+    def frozen(self) -> bool:
+        """Whether undeclared columns are refused (``freeze``) rather than added (dlt refuses them only in tables that
+        exist already; the source refuses them from the first load on)."""
+        contract = self.schema_contract
+        return contract == "freeze" or (isinstance(contract, dict) and contract.get("columns") == "freeze")
 
     def excluded(self, table: str, column: str) -> bool:
         return self.exclude.excluded(table, column)
@@ -62,11 +70,16 @@ def make_options(
         ConfigError: a malformed start date, lookback, exclusion or schema contract.
     """
     exclude = check_exclusions(as_list(exclude_columns, "exclude_columns"))
-    if schema_contract not in (None, "evolve", "freeze", "discard_row", "discard_value") and not isinstance(
+    if isinstance(schema_contract, str):
+        schema_contract = schema_contract.strip().lower() or "evolve"
+    if schema_contract not in (None, *SCHEMA_CONTRACTS, "discard_row", "discard_value") and not isinstance(
         schema_contract, dict
     ):
-        raise ConfigError(
-            f"schema_contract must be evolve, freeze, discard_row or discard_value, not {schema_contract!r}"
+        raise setting_error(
+            f"schema_contract must be evolve or freeze (from Python also discard_row, discard_value or a dlt "
+            f"contract dict), not {str(schema_contract)[:40]!r}.",
+            "schema_contract",
+            option="--schema-contract",
         )
     return Options(
         start_date=parse_start_date(start_date),

@@ -57,13 +57,14 @@ from netvisor_sync import columns as column_types
 from netvisor_sync.arrow import BIGINT, BOOL, TEXT, ColumnType, dlt_columns, to_table
 from netvisor_sync.auth import Credentials
 from netvisor_sync.catalog import Child, Entry, select_entries
-from netvisor_sync.config import validate_settings
+from netvisor_sync.config import refuse_unknown_keys, validate_settings
 from netvisor_sync.errors import (
     RIGHTS_FIX,
     AuthenticationFailed,
     MalformedResponse,
     NetvisorError,
     ResponseError,
+    SchemaDrift,
     ServiceAccessError,
 )
 from netvisor_sync.fetch import Batch, Fetch, Key, Page, Window, read_entry
@@ -178,6 +179,7 @@ def netvisor_source(  # noqa: PLR0917 - dlt fills source arguments by name from 
         "start_date": start_date,
         "companies": companies,
     }
+    refuse_unknown_keys(dlt.config.config_providers)  # dlt ignores a key no argument reads: a typo would be lost
     entries = select_entries(as_list(tables, "tables"))
     given = {name: value for name, value in raw.items() if value is not None}
     settings = validate_settings(given, allow_plain_http=http_transport is not None)
@@ -525,5 +527,16 @@ def _arrow(  # noqa: PLR0917 - one table's rows and the columns they do not carr
         for name, scrub in options.scrubbers(spec.name, json_columns).items():
             columns[name] = [scrub(row.get(name)) for row in rows]
     # an excluded value never reaches Arrow: skipped like any other key that is not a column of the table
-    table, _ = to_table(rows, types, complete=True, not_null=spec.key, given=columns, skip={*skip, *dropped})
+    table, used = to_table(rows, types, complete=True, not_null=spec.key, given=columns, skip={*skip, *dropped})
+    if options.frozen and len(used) > len(types):
+        _refuse_drift(spec.name, sorted(set(used) - set(types)))
     yield dlt.mark.with_table_name(table, spec.name)
+
+
+def _refuse_drift(table: str, undeclared: list[str]) -> None:
+    raise SchemaDrift(
+        f"{table}: Netvisor sent {', '.join(undeclared)}, which this version does not declare, and schema_contract "
+        f"is freeze, so nothing of this company's run was loaded. Load them as new text columns with "
+        f"--schema-contract evolve (schema_contract in [sources.netvisor]), or keep them out with exclude_columns = "
+        f'["undeclared:{table}.{undeclared[0]}"].'
+    )

@@ -2,14 +2,17 @@
 
 Design (why it is built this way):
 
-* **One dlt pipeline per company**, ``netvisor_<business id>`` (``-`` -> ``_``), all writing the same dataset and
-  tables (rows carry ``organisation_id``). State, cursors and load packages are per company, so companies never
-  share a cursor, and per-company keys can live under ``[netvisor_<id>.sources.netvisor]``.
-* **Parallel across companies, serial within one.** ``workers`` threads each take a company and run extract (all
-  of that company's Netvisor calls, one resource after another in one thread; the transport also holds a lock per
-  organisation) and normalize. Only ``load`` (and the state restore before extract) runs under one process-wide
-  lock: DuckDB is a single-writer file, and serial loads mean companies never share the staging dataset at the
-  same time (dlt#4297). Netvisor calls, the slow part, overlap freely across companies.
+* **One dlt pipeline per company**, ``netvisor_<business id>`` (``-`` -> ``_``, :func:`~netvisor_sync.config.pipeline_name`),
+  all writing the same dataset and tables (rows carry ``organisation_id``). State, cursors and load packages are per
+  company, so companies never share a cursor. When the companies come from the settings
+  (:func:`~netvisor_sync.config.load_settings`), a company's own identifiers may also live in its pipeline's section
+  ``[netvisor_<id>.sources.netvisor]``, the dlt way.
+* **Parallel across companies, serial within one.** ``workers`` threads each take a company and run its extract and
+  normalize. Within a company each table reads ahead in a thread of its own (``source._prefetched``), but only one
+  Netvisor request of that company is in flight at a time (the transport holds a lock per organisation, and
+  ``source.CALLERS`` lets only the next caller wait for it). Only ``load`` (and the state restore before extract)
+  runs under one process-wide lock: DuckDB is a single-writer file, and serial loads mean companies never share the
+  staging dataset at the same time (dlt#4297). Netvisor calls, the slow part, overlap freely across companies.
 * **Cursors move only with a successful load.** dlt writes the new state into the load package. If the load fails,
   the company's pending package and local working state are dropped, and the next run restores the state from the
   destination (``sync_destination``), i.e. the cursor of the last load that did succeed, and re-reads.
@@ -28,7 +31,6 @@ import ctypes.util
 import functools
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -46,7 +48,7 @@ from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
 from netvisor_sync.auth import Credentials
 from netvisor_sync.catalog import select_entries
-from netvisor_sync.config import load_settings
+from netvisor_sync.config import PIPELINE_PREFIX, load_settings, pipeline_name
 from netvisor_sync.errors import ConfigError, NetvisorSyncError
 from netvisor_sync.options import ORGANISATION, make_options
 from netvisor_sync.report import Progress, ProgressEvent, RunReport, Skipped
@@ -57,7 +59,6 @@ DEFAULT_DUCKDB_FILE = "netvisor.duckdb"
 #: ``netvisor.<table>`` reference ambiguous (Binder Error), for dlt and for users alike
 DEFAULT_DATASET = "netvisor_data"
 DEFAULT_WORKERS = 4
-PIPELINE_PREFIX = "netvisor"
 #: load jobs at a time within one company's load (dlt's default is 20). Loads already run one company at a time
 #: under a lock, and DuckDB is a single writer, so parallel jobs buy little time; but each one holds its file's
 #: rows in memory at once, which made the load step the peak of a sync and grow with the data (measured on the
@@ -159,11 +160,6 @@ class SyncSummary:
         for company, summary in zip(data["companies"], self.companies, strict=True):
             company["ok"] = summary.ok
         return data
-
-
-def pipeline_name(organisation_id: str, prefix: str = PIPELINE_PREFIX) -> str:
-    """``netvisor_1234567_8``: the dlt pipeline (and secrets section) of one company."""
-    return f"{prefix}_{re.sub(r'[^0-9A-Za-z]+', '_', organisation_id).strip('_').lower()}"
 
 
 def run_sync(

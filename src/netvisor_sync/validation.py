@@ -40,6 +40,10 @@ ORIGINS = {
     "language": "It selects the language of Netvisor's messages: FI, EN or SE.",
     "mac_algorithm": "Use HMACSHA256 unless Netvisor told you to keep a legacy algorithm (SHA256 or MD5).",
     "start_date": "The first sync loads data from this date on; later syncs continue from their cursors.",
+    "schema_contract": (
+        "evolve (the default) lets a column Netvisor adds later arrive as a new text column; freeze fails the run "
+        "instead and loads nothing of it."
+    ),
 }
 ORIGINS["customer_key"] = ORIGINS["customer_id"]
 ORIGINS["partner_key"] = ORIGINS["partner_id"]
@@ -57,9 +61,10 @@ def where_to_set(name: str, *, company: str | None = None, option: str | None = 
     """The sentence that tells a user where ``name`` is set; every settings message ends with it."""
     file = ".dlt/secrets.toml" if name in SECRETS_FILE_SETTINGS else ".dlt/config.toml"
     if company is not None:
+        pipeline = "netvisor_" + re.sub(r"[^0-9A-Za-z]+", "_", company).strip("_").lower()
         return (
-            f'Set it in {file} under [sources.netvisor.companies."{company}"] (for this company) or under '
-            f"[sources.netvisor] (for all companies)."
+            f'Set it in {file} under [sources.netvisor.companies."{company}"] or [{pipeline}.sources.netvisor] (for '
+            f"this company) or under [sources.netvisor] (for all companies)."
         )
     env = "SOURCES__NETVISOR__" + name.upper()
     also = f", as {env} or with {option}" if option else f" or as {env}"
@@ -179,6 +184,26 @@ def validate_start_date(value: Any, *, today: date | None = None) -> date:
         problem = f"start_date {parsed.isoformat()} is in the future (today is {today.isoformat()})."
         raise setting_error(problem, "start_date", option="--start-date")
     return parsed
+
+
+#: the drift policies a setting or ``--schema-contract`` may name (Python callers may pass any dlt contract)
+SCHEMA_CONTRACTS = ("evolve", "freeze")
+
+
+def validate_schema_contract(value: Any, *, option: str | None = None) -> str:
+    """Check ``schema_contract`` (``evolve`` or ``freeze``, any case); ``None`` or blank is ``evolve``.
+
+    Raises:
+        ConfigError: any other value.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "evolve"
+    text = str(value).strip().lower()
+    if text not in SCHEMA_CONTRACTS:
+        name = option or "schema_contract"
+        problem = f"{name} {str(value)[:40]!r} is not one of {', '.join(SCHEMA_CONTRACTS)}."
+        raise setting_error(problem, "schema_contract", option="--schema-contract")
+    return text
 
 
 def validate_tables(requested: Iterable[str], known: Collection[str], *, option: str = "--tables") -> tuple[str, ...]:
