@@ -2,9 +2,10 @@
 
 Design (why it is built this way):
 
-* **One dlt pipeline per company**, ``netvisor_<business id>`` (``-`` -> ``_``, :func:`~netvisor_sync.config.pipeline_name`),
-  all writing the same dataset and tables (rows carry ``organisation_id``). State, cursors and load packages are per
-  company, so companies never share a cursor. When the companies come from the settings
+* **One dlt pipeline per company**, ``netvisor_<business id>`` (``-`` -> ``_``, see
+  :func:`~netvisor_sync.config.pipeline_name`), all writing the same dataset and tables (rows carry
+  ``organisation_id``). State, cursors and load packages are per company, so companies never share a cursor. When
+  the companies come from the settings
   (:func:`~netvisor_sync.config.load_settings`), a company's own identifiers may also live in its pipeline's section
   ``[netvisor_<id>.sources.netvisor]``, the dlt way.
 * **Parallel across companies, serial within one.** ``workers`` threads each take a company and run its extract and
