@@ -328,13 +328,14 @@ def sync(
     Exits with 1 if any company failed or any table was skipped.
     """
     from netvisor_sync.config import load_settings  # noqa: PLC0415
-    from netvisor_sync.sync import run_sync  # noqa: PLC0415
+    from netvisor_sync.sync import check_merges, resolve_destination, run_sync  # noqa: PLC0415
 
     settings = load_settings({"start_date": start_date})
     selected = validate_tables(_split(tables), TABLE_OWNERS) or settings.tables
     excluded = validate_columns(_split(exclude_columns), option="--exclude-columns") or settings.exclude_columns
     contract = validate_schema_contract(schema_contract, option="--schema-contract") if schema_contract else None
     target = _destination(destination, validate_dataset(dataset))
+    check_merges(*resolve_destination(target))  # before the progress display starts (run_sync checks it too)
     summary = with_progress(
         len(select_entries(list(selected) or None)),
         lambda progress: run_sync(

@@ -43,6 +43,8 @@ from typing import Any
 
 import dlt
 import pyarrow
+from dlt.common.destination import Destination
+from dlt.common.exceptions import DltException
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
@@ -227,7 +229,8 @@ def run_sync(
         full_refresh=full_refresh,
         schema_contract=schema_contract,
     )
-    _, label = resolve_destination(destination)
+    resolved, label = resolve_destination(destination)
+    check_merges(resolved, label)
     _check_duckdb_name(DEFAULT_DUCKDB_FILE if destination == "duckdb" else destination, dataset_name)
     _enable_load_ids()
     summary = SyncSummary(destination=label, dataset_name=dataset_name)
@@ -382,6 +385,40 @@ def resolve_destination(destination: Any, *, load_rows: int | None = None) -> tu
         label = f"postgres ({credentials.host}/{credentials.database})"
         return dlt.destinations.postgres(credentials=credentials), label
     return destination, destination
+
+
+#: the merge strategy every table is loaded with (source.TableSpec.hints)
+MERGE_STRATEGY = "delete-insert"
+
+
+def check_merges(destination: Any, label: str) -> None:
+    """Refuse a destination that cannot merge rows, before anything is called.
+
+    Every table is a ``delete-insert`` merge: changed lines replace the old ones, deletes remove rows, reference
+    tables replace a company's rows. Where dlt cannot merge (``filesystem``, vector stores) it would append instead,
+    so deletes and markers would pile up as rows while the summary said "ok"; and ``full_refresh`` needs SQL.
+
+    Raises:
+        ConfigError: the destination cannot merge, or is not one dlt can load into; the message names what works.
+    """
+    try:
+        factory = destination if isinstance(destination, Destination) else Destination.from_reference(destination)
+        if factory is None:
+            raise ImportError("no destination given")
+        strategies = list(factory.capabilities().supported_merge_strategies or [])
+    except (DltException, ImportError) as error:
+        raise ConfigError(
+            f"--destination {label!r} is not a dlt destination this installation can load into ({error}). Use "
+            "duckdb (the default), postgres, or another dlt destination."
+        ) from None
+    if MERGE_STRATEGY not in strategies:
+        offered = f"only {', '.join(strategies)}" if strategies else "no merge at all"
+        raise ConfigError(
+            f"--destination {label} cannot merge rows the way netvisor-sync needs (dlt offers {offered} there, not "
+            f"{MERGE_STRATEGY}): deletes, replaced invoice lines and reference tables would be appended as extra "
+            "rows instead. Use duckdb (the default, a local file), postgres, or another SQL destination dlt merges "
+            "into: motherduck, bigquery, snowflake, databricks, mssql, clickhouse, redshift, athena (Iceberg tables)."
+        )
 
 
 def duckdb_load_settings(rows: int = 0) -> dict[str, Any]:
