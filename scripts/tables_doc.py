@@ -34,7 +34,7 @@ def _incremental(entry: Entry) -> str:
     if entry.change_filter == "lastmodified":
         return "`lastmodifiedstart`/`lastmodifiedend`"
     if entry.change_filter == "above_key":
-        return f"new keys only (`{entry.paging}`)"
+        return f"new keys only (`{entry.paging}`): edits arrive only with `--reconcile` or `--full-refresh`"
     return "full refresh every run"
 
 
@@ -44,7 +44,9 @@ def _deletes(entry: Entry) -> str:
         parts.append(f"`{entry.delete_feed}.nv`")
     if entry.deleted_statuses:
         parts.append("status " + "/".join(sorted(entry.deleted_statuses)))
-    if entry.reconcilable:
+    if entry.rereads_to_reconcile:
+        parts.append("`--reconcile` (re-reads the whole list)")
+    elif entry.reconcilable:
         parts.append("`--reconcile` (full key listing)")
     if entry.full_refresh:
         parts.append("replaced every run")
@@ -63,8 +65,11 @@ def render() -> str:
                 f"| `{child.table}` | (lines of `{entry.table}`) | organisation_id, {child.parent_key}, "
                 f"{child.position} | with their document | with their document |"
             )
+    described = {entry.table: entry.description for entry in ENTRIES}
+    described |= {child.table: f"lines of `{entry.table}`" for entry in ENTRIES for child in entry.children}
     for table, columns in types.items():
-        out += ["", f"## `{table}`", "", "| column | type |", "|---|---|"]
+        about = described[table]
+        out += ["", f"## `{table}`", "", about[0].upper() + about[1:] + ".", "", "| column | type |", "|---|---|"]
         for name, column in columns.items():
             kind = column.kind
             if kind == "decimal":

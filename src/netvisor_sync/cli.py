@@ -305,8 +305,9 @@ def sync(
         bool,
         typer.Option(
             "--reconcile",
-            help="List every customer, vendor and product key and delete the ones Netvisor no longer has "
-            "(also: reconcile = true in [sources.netvisor]).",
+            help="List every customer, vendor and product key and delete the ones Netvisor no longer has, and "
+            "re-read every purchase payment (edited payments arrive only so) (also: reconcile = true in "
+            "[sources.netvisor]).",
         ),
     ] = False,
     schema_contract: Annotated[

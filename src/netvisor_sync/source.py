@@ -22,7 +22,9 @@ How the warehouse stays exact:
   lines, or is deleted, sends one marker row (position 0, ``_deleted``) that removes all its lines.
 * **Deletes** become rows with the ``hard_delete`` column ``_deleted``: ``deleted*.nv`` feeds, vouchers whose status
   is invalidated/deleted, and, with ``reconcile=True``, keys missing from a full key listing of customers, vendors
-  and products (the keys loaded so far are kept in the resource state).
+  and products (the keys loaded so far are kept in the resource state). Purchase payments have no change filter
+  (new keys only), so their reconcile re-reads and upserts the whole list: edits arrive only then (or with
+  ``full_refresh``), and payments missing from it are deleted.
 * **Reference tables** (accounts, periods, voucher types, dimensions, payment terms, balances) are re-read every
   run and replace the company's rows: ``merge_key`` = ``organisation_id`` plus one marker row, so even an emptied
   list clears them without touching other companies.
@@ -158,7 +160,8 @@ def netvisor_source(  # noqa: PLR0917 - dlt fills source arguments by name from 
         exclude_columns: columns never loaded: ``"email"`` (every table, and inside nested JSON),
             ``"customers.email"`` (one table) or ``"customers.contact_persons.email"`` (a field inside a JSON
             column); see :mod:`netvisor_sync.exclusions`.
-        reconcile: also list all keys of customers, vendors and products and delete the ones Netvisor no longer has.
+        reconcile: also list all keys of customers, vendors and products and delete the ones Netvisor no longer has,
+            and re-read all purchase payments (the only way their edits arrive, as paymentlist has no change filter).
         schema_contract: dlt schema contract for every table: ``"evolve"`` (default) or ``"freeze"``/a dict.
         companies: per-company overrides ``{"<business id>": {"customer_id": ..., "customer_key": ...}}``.
         http_transport: an ``httpx`` transport to send through (tests: ``httpx.WSGITransport(app=emulator.app)``).

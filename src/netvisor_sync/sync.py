@@ -199,7 +199,8 @@ def run_sync(
         start_date: ledger start date; bounds history and drives the first sync's backfill windows.
         lookback: incremental overlap (hours, ``"36h"``, ``"2d"``; default one day).
         full_refresh: forget the companies' state and reload their rows from scratch.
-        reconcile: list all keys of customers, vendors and products and delete those Netvisor no longer has.
+        reconcile: list all keys of customers, vendors and products and delete those Netvisor no longer has; re-read
+            and upsert every purchase payment (their edits arrive only so, or with ``full_refresh``).
         workers: companies synced at the same time.
         progress: called with a :class:`~netvisor_sync.report.ProgressEvent` per call, table and company.
         pipelines_dir: where dlt keeps pipeline working state (default dlt's, ``~/.dlt/pipelines``).
