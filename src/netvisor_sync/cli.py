@@ -386,12 +386,22 @@ def _destination(value: str, dataset: str) -> str:
 
 @app.command()
 @user_errors
-def status(ctx: typer.Context, *, pipelines_dir: PipelinesDirOption = None) -> None:
-    """Show each company's last run and every table's cursor (where the next sync continues from)."""
+def status(
+    ctx: typer.Context,
+    *,
+    pipelines_dir: PipelinesDirOption = None,
+    runs: Annotated[
+        int, typer.Option("--runs", metavar="N", help="How many of each company's latest runs to show.", min=0)
+    ] = 5,
+) -> None:
+    """Show each company's last runs (outcome, rows, calls, skipped tables, errors) and every table's cursor.
+
+    A run that skipped a table shows as incomplete (the sync exited with 1); one that was stopped as did not finish.
+    """
     from netvisor_sync import sync as sync_module  # noqa: PLC0415
 
-    companies = sync_module.status(pipelines_dir)
-    print_status(companies)
+    companies = sync_module.status(pipelines_dir, runs=runs)
+    print_status(companies, all_tables=len(ENTRIES))
 
 
 # ---------------------------------------------------------------------------------------------------------- verify

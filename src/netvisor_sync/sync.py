@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dlt
 import pyarrow
@@ -49,6 +49,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
+from netvisor_sync import runlog
 from netvisor_sync.auth import Credentials
 from netvisor_sync.catalog import select_entries
 from netvisor_sync.config import PIPELINE_PREFIX, load_settings, pipeline_name
@@ -82,6 +83,7 @@ DUCKDB_MEMORY_MB = (64, 64, 128)  # (fixed, per million rows, floor)
 #: DuckDB's other names for the same settings (a user who sets an alias has set the setting)
 _DUCKDB_ALIASES = {"max_memory": "memory_limit", "worker_threads": "threads"}
 
+R = TypeVar("R")
 _LOAD_LOCK = threading.RLock()
 logger = logging.getLogger(__name__)
 
@@ -252,6 +254,52 @@ def run_sync(
 
 
 def _sync_company(
+    plan: Plan, reader: CompanyReader, destination: Any, dataset_name: str, pipelines_dir: str | Path | None
+) -> CompanySummary:
+    """One company's run, logged in its run log (:mod:`netvisor_sync.runlog`) whatever its outcome."""
+    org = reader.organisation_id
+    log = runlog.log_path(pipelines_dir or get_dlt_pipelines_dir(), pipeline_name(org))
+    problems: list[str] = []
+    run = _logged(problems, runlog.start_run, log, org, **_asked(plan))
+    try:
+        result = _run_company(plan, reader, destination, dataset_name, pipelines_dir)
+    except BaseException as error:  # even an interrupt: the log says how the run ended
+        if run is not None:
+            run.errors.append(f"{org}: {_describe(error)}")
+            run.ok = False
+            _logged(problems, runlog.finish_run, log, run)
+        raise
+    if run is not None:
+        _record(run, result)
+        _logged(problems, runlog.finish_run, log, run)
+    result.warnings += problems
+    return result
+
+
+def _asked(plan: Plan) -> dict[str, Any]:
+    tables = [entry.table for entry in plan.entries]  # as asked: a document table stands for its lines too
+    return {"tables": tables, "full_refresh": plan.options.full_refresh, "reconcile": plan.options.reconcile}
+
+
+def _record(run: runlog.RunRecord, result: CompanySummary) -> None:
+    run.ok = result.ok
+    run.seconds = round(result.seconds, 3)
+    run.rows, run.deleted, run.calls, run.retries = result.rows, result.deleted, result.calls, result.retries
+    run.skipped = [runlog.SkippedTable(s.table, s.resource, s.reason, s.fix) for s in result.skipped]
+    run.errors, run.warnings, run.load_id = list(result.errors), list(result.warnings), result.load_id
+
+
+def _logged(problems: list[str], write: Callable[..., R], *args: Any, **kwargs: Any) -> R | None:
+    """``write(...)``, or None and a warning if the run log cannot be written (the sync itself goes on)."""
+    try:
+        return write(*args, **kwargs)
+    except OSError as error:
+        logger.warning("the run log %s cannot be written: %s", args[0], error)
+        problems.append(f"the run log {args[0]} cannot be written ({error}); `status` will not show this run")
+        return None
+
+
+def _run_company(
     plan: Plan, reader: CompanyReader, destination: Any, dataset_name: str, pipelines_dir: str | Path | None
 ) -> CompanySummary:
     """One company's extract, normalize and load; ``destination`` as given to :func:`run_sync`."""
@@ -462,36 +510,79 @@ def _enable_load_ids() -> None:
 
 @dataclass
 class CompanyStatus:
-    """What the pipeline state of one company says: its last run and each table's cursor."""
+    """One company's recent runs (newest first, from its run log) and each table's cursor (from its dlt state).
+
+    ``last_run`` and ``last_run_ok`` describe the newest run: when it ended (or started, if it did not finish) and
+    whether it succeeded (``False`` when a table was skipped or anything failed, ``None`` when it did not finish or
+    nothing is logged).
+    """
 
     organisation_id: str
     pipeline_name: str
+    runs: list[runlog.RunRecord] = field(default_factory=list)
+    cursors: dict[str, str] = field(default_factory=dict)
     last_run: str | None = None
     last_run_ok: bool | None = None
-    cursors: dict[str, str] = field(default_factory=dict)
+    #: the newest logged run (also when ``runs`` is cut to none)
+    latest: runlog.RunRecord | None = None
+
+
+#: runs ``status`` shows per company unless told otherwise
+STATUS_RUNS = 5
 
 
 def status(
-    pipelines_dir: str | Path | None = None, organisation_ids: Sequence[str] | None = None
+    pipelines_dir: str | Path | None = None, organisation_ids: Sequence[str] | None = None, *, runs: int = STATUS_RUNS
 ) -> list[CompanyStatus]:
-    """Last runs and cursors per company, read from the local dlt pipelines (``netvisor_*``)."""
+    """The last ``runs`` runs and the cursors of every company synced with ``pipelines_dir`` (dlt's by default).
+
+    Companies are found by their pipeline directories (``netvisor_*``) and by their run logs, so a company whose
+    every run failed before dlt kept any state is shown too.
+    """
     base = Path(pipelines_dir) if pipelines_dir else Path(get_dlt_pipelines_dir())
-    names = sorted(p.name for p in base.glob(f"{PIPELINE_PREFIX}_*")) if base.exists() else []
+    names: set[str] = set()
+    if base.exists():
+        names |= {p.name for p in base.glob(f"{PIPELINE_PREFIX}_*") if p.is_dir()}
+        names |= {p.name.removesuffix(runlog.SUFFIX) for p in base.glob(f"{PIPELINE_PREFIX}_*{runlog.SUFFIX}")}
     if organisation_ids:
-        names = [n for n in names if n in {pipeline_name(org) for org in organisation_ids}]
+        names &= {pipeline_name(org) for org in organisation_ids}
     result = []
-    for name in names:
-        pipeline = dlt.attach(pipeline_name=name, pipelines_dir=str(base))
-        resources: Mapping[str, Any] = pipeline.state.get("sources", {}).get("netvisor", {}).get("resources", {})
-        orgs = sorted({org for table in resources.values() for org in table})
-        trace = pipeline.last_trace
+    for name in sorted(names):
+        logged = runlog.read_runs(runlog.log_path(base, name))
+        resources = _resource_states(base, name)
+        orgs = sorted({org for table in resources.values() for org in table} | {r.organisation_id for r in logged})
         for org in orgs or [name]:
-            entry = CompanyStatus(org, name)
+            own = [r for r in logged if r.organisation_id == org]
+            entry = CompanyStatus(org, name, runs=own[:runs])
             entry.cursors = {
                 table: str(state[org]["cursor"]) for table, state in resources.items() if "cursor" in state.get(org, {})
             }
-            if trace is not None:
-                entry.last_run = trace.finished_at.isoformat() if trace.finished_at else str(trace.started_at)
-                entry.last_run_ok = all(step.step_exception is None for step in trace.steps)
+            if own:
+                entry.latest = own[0]
+                entry.last_run, entry.last_run_ok = own[0].finished_at or own[0].started_at, own[0].ok
+            else:
+                entry.last_run, entry.last_run_ok = _last_trace(base, name)
             result.append(entry)
     return result
+
+
+def _resource_states(base: Path, name: str) -> Mapping[str, Any]:
+    """The netvisor source's resource states of one pipeline ({} when dlt keeps none there)."""
+    if not (base / name).is_dir():
+        return {}
+    pipeline = dlt.attach(pipeline_name=name, pipelines_dir=str(base))
+    resources: Mapping[str, Any] = pipeline.state.get("sources", {}).get("netvisor", {}).get("resources", {})
+    return resources
+
+
+def _last_trace(base: Path, name: str) -> tuple[str | None, bool | None]:
+    """What dlt's trace says of the last run, for pipelines synced before runs were logged.
+
+    A failed step means the run failed; steps without errors do not mean it succeeded (a skipped table raises
+    nothing in dlt), so that is reported as unknown.
+    """
+    trace = dlt.attach(pipeline_name=name, pipelines_dir=str(base)).last_trace if (base / name).is_dir() else None
+    if trace is None:
+        return None, None
+    moment = trace.finished_at.isoformat() if trace.finished_at else str(trace.started_at)
+    return moment, False if any(step.step_exception is not None for step in trace.steps) else None
