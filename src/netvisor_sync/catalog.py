@@ -101,7 +101,9 @@ class Entry:
     deleted_statuses: frozenset[str] = frozenset()
     status_column: str = "status"
     window: DateWindow | None = None
-    #: a full key listing is possible (``reconcile=True`` turns missing keys into deletes)
+    #: a full key listing is possible (``reconcile=True`` turns missing keys into deletes). For an ``above_key``
+    #: entry that listing is its whole list, rows and all, so reconcile re-reads and upserts every row: the only
+    #: way an edit reaches the warehouse when the list has no change filter (:attr:`rereads_to_reconcile`)
     reconcilable: bool = False
     #: parameters computed per run (``balancedates``); see :func:`netvisor_sync.fetch.computed_params`
     computed: Literal["balancedates"] | None = None
@@ -110,6 +112,11 @@ class Entry:
     def full_refresh(self) -> bool:
         """Re-read in full every run and replace the company's rows (reference data: small, no change filter)."""
         return self.change_filter is None
+
+    @property
+    def rereads_to_reconcile(self) -> bool:
+        """Reconcile re-reads the whole list and upserts it (new keys only otherwise: edits never arrive)."""
+        return self.reconcilable and self.change_filter == "above_key"
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -222,11 +229,16 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(
         table="purchase_payments",
         resource="paymentlist",
-        description="outgoing (purchase) payments; new ones by key, deletions from the deleted feed",
+        description=(
+            "outgoing (purchase) payments; paymentlist has no change filter, so new ones arrive by key and deletions "
+            "from the deleted feed, while an edited payment arrives only with reconcile (which re-reads the whole "
+            "list) or full_refresh"
+        ),
         change_filter="above_key",
         paging="limitabovenetvisorkey",
         delete_feed="deletedpurchasepayments",
         window=DateWindow("limitbegindate", "limitenddate", "payment_date"),
+        reconcilable=True,
     ),
     Entry(table="accounts", resource="accountlist", description="chart of accounts"),
     Entry(table="accounting_periods", resource="accountingperiodlist", description="accounting periods"),

@@ -42,6 +42,7 @@ from netvisor_sync.validation import (
     validate_columns,
     validate_dataset,
     validate_destination,
+    validate_schema_contract,
     validate_tables,
 )
 
@@ -334,8 +335,10 @@ def sync(
         list[str] | None,
         typer.Option(
             "--exclude-columns",
-            metavar="[TABLE.]COLUMN[,...]",
-            help="Columns never loaded: `email` (every table) or `customers.email`; comma-separated or repeated "
+            metavar="[TABLE.]COLUMN[.FIELD][,...]",
+            help="Columns never loaded: `email` (every table, and inside nested JSON), `customers.email` (one table) "
+            "or `customers.contact_persons.email` (a field inside a JSON column); names are checked against "
+            "docs/TABLES.md (`undeclared:NAME` for a column Netvisor added later); comma-separated or repeated "
             "(default: exclude_columns in [sources.netvisor]).",
             show_default=False,
         ),
@@ -364,10 +367,21 @@ def sync(
         bool,
         typer.Option(
             "--reconcile",
-            help="List every customer, vendor and product key and delete the ones Netvisor no longer has "
-            "(also: reconcile = true in [sources.netvisor]).",
+            help="List every customer, vendor and product key and delete the ones Netvisor no longer has, and "
+            "re-read every purchase payment (edited payments arrive only so) (also: reconcile = true in "
+            "[sources.netvisor]).",
         ),
     ] = False,
+    schema_contract: Annotated[
+        str | None,
+        typer.Option(
+            "--schema-contract",
+            metavar="evolve|freeze",
+            help="What a column Netvisor adds later does: evolve lands it as a new text column, freeze fails the "
+            "run and loads nothing of it (default: schema_contract in [sources.netvisor], else evolve).",
+            show_default=False,
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(metavar="N", help="Companies synced at the same time.", min=1)] = 4,
     pipelines_dir: PipelinesDirOption = None,
 ) -> None:
@@ -377,12 +391,14 @@ def sync(
     Exits with 1 if any company failed or any table was skipped.
     """
     from netvisor_sync.config import load_settings  # noqa: PLC0415
-    from netvisor_sync.sync import run_sync  # noqa: PLC0415
+    from netvisor_sync.sync import check_merges, resolve_destination, run_sync  # noqa: PLC0415
 
     settings = load_settings({"start_date": start_date})
     selected = validate_tables(_split(tables), TABLE_OWNERS) or settings.tables
     excluded = validate_columns(_split(exclude_columns), option="--exclude-columns") or settings.exclude_columns
+    contract = validate_schema_contract(schema_contract, option="--schema-contract") if schema_contract else None
     target = _destination(destination, validate_dataset(dataset))
+    check_merges(*resolve_destination(target))  # before the progress display starts (run_sync checks it too)
     summary = with_progress(
         len(select_entries(list(selected) or None)),
         lambda progress: run_sync(
@@ -396,6 +412,7 @@ def sync(
             lookback=settings.lookback,
             full_refresh=full_refresh,
             reconcile=reconcile or settings.reconcile,
+            schema_contract=contract or settings.schema_contract,
             workers=workers,
             progress=progress,
             pipelines_dir=pipelines_dir,
@@ -431,12 +448,22 @@ def _destination(value: str, dataset: str) -> str:
 
 @app.command()
 @user_errors
-def status(ctx: typer.Context, *, pipelines_dir: PipelinesDirOption = None) -> None:
-    """Show each company's last run and every table's cursor (where the next sync continues from)."""
+def status(
+    ctx: typer.Context,
+    *,
+    pipelines_dir: PipelinesDirOption = None,
+    runs: Annotated[
+        int, typer.Option("--runs", metavar="N", help="How many of each company's latest runs to show.", min=0)
+    ] = 5,
+) -> None:
+    """Show each company's last runs (outcome, rows, calls, skipped tables, errors) and every table's cursor.
+
+    A run that skipped a table shows as incomplete (the sync exited with 1); one that was stopped as did not finish.
+    """
     from netvisor_sync import sync as sync_module  # noqa: PLC0415
 
-    companies = sync_module.status(pipelines_dir)
-    print_status(companies)
+    companies = sync_module.status(pipelines_dir, runs=runs)
+    print_status(companies, all_tables=len(ENTRIES))
 
 
 # ---------------------------------------------------------------------------------------------------------- verify

@@ -15,6 +15,10 @@ from netvisor_sync.catalog import ENTRIES, Entry
 from netvisor_sync.parse.convert import ColumnKind
 from netvisor_sync.parse.shapes import SHAPES, Shape
 
+#: the company's business id: a column of every table and the first part of every key
+ORGANISATION = "organisation_id"
+#: the hard-delete marker of every table (dlt's ``hard_delete`` hint): true on rows that delete their key
+HARD_DELETE = "_deleted"
 _KINDS = {"text": "text", "int": "bigint", "date": "date", "timestamp": "timestamp", "bool": "bool"}
 
 
@@ -33,19 +37,33 @@ def _shape_types(shape: Shape, tables: set[str]) -> dict[str, ColumnType]:
     return types
 
 
-def declared_types(entry: Entry) -> dict[str, dict[str, ColumnType]]:
-    """``table -> column -> type`` for the entry's table and its child tables."""
+def _table_shapes(entry: Entry) -> dict[str, tuple[list[Shape], set[str]]]:
+    """``table -> (the shapes its columns come from, later ones winning; its child lists that are tables)``."""
     shapes = [SHAPES[entry.resource]] + ([SHAPES[entry.detail.resource]] if entry.detail else [])
-    child_fields = {child.field for child in entry.children}
-    parent: dict[str, ColumnType] = {}
-    for shape in shapes:
-        parent.update(_shape_types(shape, child_fields))
-    result = {entry.table: parent}
+    result = {entry.table: (shapes, {child.field for child in entry.children})}
     for child in entry.children:
         owner = next((s for s in reversed(shapes) if child.field in s.children), None)
         if owner is not None:
-            result[child.table] = _shape_types(owner.children[child.field], set())
+            result[child.table] = ([owner.children[child.field]], set())
     return result
+
+
+def declared_types(entry: Entry) -> dict[str, dict[str, ColumnType]]:
+    """``table -> column -> type`` for the entry's table and its child tables."""
+    result: dict[str, dict[str, ColumnType]] = {}
+    for table, (shapes, tables) in _table_shapes(entry).items():
+        types = result[table] = {}
+        for shape in shapes:
+            types.update(_shape_types(shape, tables))
+    return result
+
+
+def nested_shapes(entry: Entry) -> dict[str, dict[str, Shape]]:
+    """``table -> JSON column -> the shape of its items``: the nested lists stored as JSON text, per table."""
+    return {
+        table: {name: sub for shape in shapes for name, sub in shape.children.items() if name not in tables}
+        for table, (shapes, tables) in _table_shapes(entry).items()
+    }
 
 
 def all_declared_types() -> Mapping[str, Mapping[str, ColumnType]]:

@@ -9,14 +9,23 @@ Settings under ``[sources.netvisor]``:
 ``base_url`` (default ``https://integration.netvisor.fi``), ``sender`` (default ``netvisor-sync``), ``customer_id``,
 ``customer_key``, ``partner_id``, ``partner_key``, ``organisation_id`` (one business id or a list), ``language``
 (FI/EN/SE, default EN), ``mac_algorithm`` (HMACSHA256 default, SHA256, MD5), ``start_date`` (yyyy-MM-dd), and the
-sync options ``tables``, ``exclude_columns``, ``lookback`` and ``reconcile`` (command-line options win over them).
+sync options ``tables``, ``exclude_columns``, ``lookback``, ``reconcile`` and ``schema_contract`` (command-line
+options win over them). Any other key is refused with the known ones (a typo such as ``schema_contrat`` would
+otherwise be ignored); sub-tables (``[sources.netvisor.<name>]``) are left to dlt, which reads its own sections there.
 A company whose identifiers differ from the shared ones gets its own table, keyed by its business id::
 
     [sources.netvisor.companies."2345678-9"]
     customer_id = "..."
     customer_key = "..."
 
-(as an environment variable: ``SOURCES__NETVISOR__COMPANIES='{"2345678-9": {"customer_id": "..."}}'``).
+(as an environment variable: ``SOURCES__NETVISOR__COMPANIES='{"2345678-9": {"customer_id": "..."}}'``), or, the
+dlt way, the section of that company's pipeline (``netvisor_<business id>``, see :func:`pipeline_name`)::
+
+    [netvisor_2345678_9.sources.netvisor]
+    customer_id = "..."
+
+(``NETVISOR_2345678_9__SOURCES__NETVISOR__CUSTOMER_ID``). Only the per-company settings (:data:`COMPANY_SETTINGS`)
+may be set there; the ``companies`` table wins where both set one.
 
 Every problem raises :class:`~netvisor_sync.errors.ConfigError` with one paragraph that names the setting, says where
 to set it and where the value comes from in Netvisor (the single-value checks and messages live in
@@ -25,7 +34,10 @@ to set it and where the value comes from in Netvisor (the single-value checks an
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +51,7 @@ from dlt.common.configuration.providers import (
     EnvironProvider,
     SecretsTomlProvider,
 )
+from dlt.common.configuration.providers.doc import BaseDocProvider
 from dlt.common.typing import TSecretValue
 
 from netvisor_sync.auth import Credentials
@@ -49,6 +62,7 @@ from netvisor_sync.validation import (
     validate_base_url,
     validate_columns,
     validate_organisation_id,
+    validate_schema_contract,
     validate_start_date,
     validate_tables,
 )
@@ -76,7 +90,10 @@ SETTINGS = (
     "start_date",
 )
 #: How to sync rather than whom to sign as; command-line options win over them.
-SYNC_OPTIONS = ("tables", "exclude_columns", "lookback", "reconcile")
+SYNC_OPTIONS = ("tables", "exclude_columns", "lookback", "reconcile", "schema_contract")
+#: Every key ``[sources.netvisor]`` may hold (besides dlt's own sub-tables).
+KNOWN_KEYS = (*SETTINGS, *SYNC_OPTIONS, "companies")
+PIPELINE_PREFIX = "netvisor"
 
 _REQUIRED = ("customer_id", "customer_key", "partner_id", "partner_key", "organisation_id")
 
@@ -89,8 +106,9 @@ class Settings:
     """Checked settings for one netvisor-sync run: where Netvisor is, whom to sign as, and from when to load.
 
     ``companies`` holds one :class:`~netvisor_sync.auth.Credentials` per business id, in configuration order.
-    ``tables``, ``exclude_columns``, ``lookback`` and ``reconcile`` are the sync options of ``[sources.netvisor]``
-    (empty: all tables, no exclusions, the default overlap); ``lookback`` is checked by the source.
+    ``tables``, ``exclude_columns``, ``lookback``, ``reconcile`` and ``schema_contract`` are the sync options of
+    ``[sources.netvisor]`` (empty: all tables, no exclusions, the default overlap, no reconcile, evolve);
+    ``lookback`` is checked by the source.
     """
 
     base_url: str
@@ -100,6 +118,7 @@ class Settings:
     exclude_columns: tuple[str, ...] = ()
     lookback: str | None = None
     reconcile: bool = False
+    schema_contract: str = "evolve"
 
     @property
     def organisation_ids(self) -> tuple[str, ...]:
@@ -120,22 +139,28 @@ def read_raw_settings(providers: Sequence[ConfigProvider] | None = None) -> dict
     """
     if providers is None:
         providers = dlt.config.config_providers
+    refuse_unknown_keys(providers)
     raw: dict[str, Any] = {}
-    for name in (*SETTINGS, *SYNC_OPTIONS, "companies"):
+    for name in KNOWN_KEYS:
         value = _lookup(providers, name)
         if value is not None:
             raw[name] = value
-    return raw
+    return _with_pipeline_sections(raw, providers)
 
 
-def _lookup(providers: Sequence[ConfigProvider], name: str) -> Any:
+def pipeline_name(organisation_id: str, prefix: str = PIPELINE_PREFIX) -> str:
+    """``netvisor_1234567_8``: the dlt pipeline of one company, and the section its own settings may live in."""
+    return f"{prefix}_{re.sub(r'[^0-9A-Za-z]+', '_', organisation_id).strip('_').lower()}"
+
+
+def _lookup(providers: Sequence[ConfigProvider], name: str, pipeline: str | None = None) -> Any:
     secret = name in SECRET_SETTINGS or name == "companies"
     hint: Any = TSecretValue if secret else str
     misplaced = None
     for provider in providers:
         if provider.is_empty:
             continue
-        value, _ = provider.get_value(name, hint, None, *SECTION)
+        value, _ = provider.get_value(name, hint, pipeline, *SECTION)
         if value is None:
             continue
         if secret and not provider.supports_secrets:
@@ -143,12 +168,78 @@ def _lookup(providers: Sequence[ConfigProvider], name: str) -> Any:
             continue
         return value
     if misplaced is not None:
+        section = f"{pipeline}.sources.netvisor" if pipeline else "sources.netvisor"
+        variable = "__".join([*([pipeline.upper()] if pipeline else []), "SOURCES", "NETVISOR", name.upper()])
         raise ConfigError(
             f"{name} was found in {misplaced}, which dlt does not read secrets from (and which is often committed to "
-            f"version control). Move it to .dlt/secrets.toml under [sources.netvisor] or set "
-            f"SOURCES__NETVISOR__{name.upper()}."
+            f"version control). Move it to .dlt/secrets.toml under [{section}] or set {variable}."
         )
     return None
+
+
+def _with_pipeline_sections(raw: dict[str, Any], providers: Sequence[ConfigProvider]) -> dict[str, Any]:
+    """``raw`` with each company's ``[netvisor_<id>.sources.netvisor]`` settings under ``companies``.
+
+    Only companies ``raw`` already names are looked up; if their ids or the ``companies`` table are malformed, the
+    settings are returned as they are and :func:`validate_settings` reports the problem.
+    """
+    try:
+        tables = _company_tables(raw.get("companies"))
+        ids = _organisation_ids(raw.get("organisation_id"), extra=tables)
+    except ConfigError:
+        return raw
+    merged = {org: dict(table) for org, table in tables.items()}
+    for org in ids:
+        pipeline = pipeline_name(org)
+        refuse_unknown_keys(providers, pipeline=pipeline)
+        own = {name: value for name in COMPANY_SETTINGS if (value := _lookup(providers, name, pipeline)) is not None}
+        if own:
+            merged[org] = {**own, **merged.get(org, {})}
+    return {**raw, "companies": merged} if merged else raw
+
+
+def refuse_unknown_keys(providers: Sequence[ConfigProvider], *, pipeline: str | None = None) -> None:
+    """Refuse a key that ``[sources.netvisor]`` (or a company's ``[<pipeline>.sources.netvisor]``) does not know.
+
+    Only values are checked: sub-tables belong to dlt (``[sources.netvisor.data_writer]``, a resource's section).
+    Providers that cannot list their keys (secret vaults) are not asked.
+
+    Raises:
+        ConfigError: names the key, where it was found, the closest known key and all known ones.
+    """
+    known = COMPANY_SETTINGS if pipeline else KNOWN_KEYS
+    section = f"{pipeline}.sources.netvisor" if pipeline else "sources.netvisor"
+    for key, where in _keys_in(providers, pipeline):
+        if key in known:
+            continue
+        close = difflib.get_close_matches(key, known, n=1)
+        guess = f" Did you mean {close[0]!r}?" if close else ""
+        if pipeline:
+            problem = (
+                f"[{section}] ({where}) sets {key!r}, which cannot differ per company.{guess} A company's section "
+                f"may set {', '.join(known)}; everything else goes under [sources.netvisor]."
+            )
+        else:
+            problem = f"Unknown setting {key!r} in [{section}] ({where}).{guess} Known settings: {', '.join(known)}."
+        raise ConfigError(problem)
+
+
+def _keys_in(providers: Sequence[ConfigProvider], pipeline: str | None) -> list[tuple[str, str]]:
+    """``(key, where)`` of every value set directly in the section, in provider order."""
+    found: list[tuple[str, str]] = []
+    for provider in providers:
+        if isinstance(provider, EnvironProvider):
+            prefix = "__".join([*([pipeline.upper()] if pipeline else []), "SOURCES", "NETVISOR", ""])
+            for variable in sorted(os.environ):
+                rest = variable[len(prefix) :]
+                if variable.startswith(prefix) and rest and "__" not in rest:
+                    found.append((rest.lower(), f"environment variable {variable}"))
+        elif isinstance(provider, BaseDocProvider) and not provider.is_empty:
+            base: ConfigProvider = provider  # the base class's signature, which takes no pipeline as None
+            node, _ = base.get_value("netvisor", dict, pipeline, "sources")
+            if isinstance(node, Mapping):
+                found += [(str(key), provider.name) for key, value in node.items() if not isinstance(value, Mapping)]
+    return found
 
 
 def project_providers(project_dir: Path, *, environment: bool = True) -> list[ConfigProvider]:
@@ -196,10 +287,12 @@ def validate_settings(raw: Mapping[str, Any], *, today: date | None = None, allo
     Raises:
         ConfigError: the first missing or malformed setting, named in the message.
     """
-    unknown = sorted(set(raw) - {*SETTINGS, *SYNC_OPTIONS, "companies"})
+    unknown = sorted(set(raw) - set(KNOWN_KEYS))
     if unknown:
-        known = ", ".join((*SETTINGS, *SYNC_OPTIONS, "companies"))
-        raise ConfigError(f"Unknown setting {unknown[0]!r} in [sources.netvisor]. Known settings: {known}.")
+        close = difflib.get_close_matches(unknown[0], KNOWN_KEYS, n=1)
+        guess = f" Did you mean {close[0]!r}?" if close else ""
+        known = ", ".join(KNOWN_KEYS)
+        raise ConfigError(f"Unknown setting {unknown[0]!r} in [sources.netvisor].{guess} Known settings: {known}.")
     if all(_blank(raw.get(name)) for name in (*_REQUIRED, "companies")):
         raise ConfigError(
             "No Netvisor settings found: customer_id, customer_key, partner_id, partner_key and organisation_id are "
@@ -221,6 +314,7 @@ def validate_settings(raw: Mapping[str, Any], *, today: date | None = None, allo
         exclude_columns=validate_columns(_names(raw.get("exclude_columns"), "exclude_columns")),
         lookback=None if _blank(raw.get("lookback")) else str(raw["lookback"]).strip(),
         reconcile=_flag(raw.get("reconcile"), "reconcile"),
+        schema_contract=validate_schema_contract(raw.get("schema_contract")),
     )
 
 

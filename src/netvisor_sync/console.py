@@ -23,6 +23,7 @@ from netvisor_sync.access import CompanyAccess
 from netvisor_sync.report import Progress, ProgressEvent
 
 if TYPE_CHECKING:
+    from netvisor_sync.runlog import RunRecord
     from netvisor_sync.sync import CompanyStatus, SyncSummary
     from netvisor_sync.verify import VerifyReport
 
@@ -154,25 +155,71 @@ def _count(counts: dict[str, int], name: str) -> str:
     return f"{counts[name]:,}" if counts.get(name) else ""
 
 
-def print_status(companies: Sequence[CompanyStatus]) -> None:
-    """Each company's last run and cursors, or how to start when there are none."""
+def print_status(companies: Sequence[CompanyStatus], *, all_tables: int = 0) -> None:
+    """Each company's last runs and cursors, or how to start when there are none.
+
+    ``all_tables``: how many catalog entries a sync of everything selects (a run that selected all says so).
+    """
     console = out()
     if not companies:
         console.print("No syncs yet. Run `netvisor-sync sync` (or `netvisor-sync demo` to try it on the emulator).")
         return
     for company in companies:
-        outcome = {True: "[green]succeeded[/]", False: "[red]failed[/]", None: "unknown"}[company.last_run_ok]
+        outcome = _last_outcome(company)
         console.print(
             f"Company {company.organisation_id} (pipeline {company.pipeline_name}): last run "
-            f"{_moment(company.last_run)}, {outcome}",
+            f"{_moment(company.last_run)}" + (f", {outcome}" if company.last_run else ""),
             soft_wrap=True,
         )
+        if company.runs:
+            console.print(_runs_table(company.runs, all_tables))
         table = Table()
         table.add_column("table")
         table.add_column("cursor: Netvisor time (Helsinki) the next sync reads changes from")
         for name, cursor in sorted(company.cursors.items()):
             table.add_row(name, cursor)
         console.print(table)
+
+
+_OUTCOMES = {
+    "succeeded": "[green]succeeded[/]",
+    "incomplete": "[yellow]incomplete[/]",
+    "failed": "[red]failed[/]",
+    "did not finish": "[yellow]did not finish[/]",
+}
+
+
+def _last_outcome(company: CompanyStatus) -> str:
+    if company.latest is not None:
+        return _OUTCOMES[company.latest.outcome]
+    if company.last_run_ok is False:
+        return _OUTCOMES["failed"]
+    return "outcome unknown (synced before netvisor-sync logged its runs)"
+
+
+def _runs_table(runs: Sequence[RunRecord], all_tables: int) -> Table:
+    """One row per run, newest first: when, how long, outcome, rows and calls, what was asked, what went wrong."""
+    table = Table(title=f"last {len(runs)} run{'s' if len(runs) != 1 else ''}", title_justify="left")
+    for name in ("started", "seconds", "result", "rows", "calls", "asked", "skipped / errors"):
+        table.add_column(name, justify="right" if name in ("seconds", "rows", "calls") else "left")
+    for run in runs:
+        asked = "all tables" if all_tables and len(run.tables) >= all_tables else ", ".join(run.tables)
+        asked += "".join(
+            f" + {flag}" for flag, on in (("full refresh", run.full_refresh), ("reconcile", run.reconcile)) if on
+        )
+        problems = [f"skipped {s.table}: {s.fix}" for s in run.skipped] + list(run.errors)
+        if not run.finished:
+            problems.append("no end was logged: the process was stopped, or it is still running")
+        table.add_row(
+            _moment(run.started_at),
+            f"{run.seconds:.1f}" if run.seconds is not None else "",
+            _OUTCOMES[run.outcome],
+            f"{sum(run.rows.values()):,}" if run.finished else "",
+            f"{sum(run.calls.values()):,}" if run.finished else "",
+            escape(asked),
+            escape("; ".join(problems)),
+        )
+    return table
 
 
 def print_verify(report: VerifyReport) -> None:

@@ -5,6 +5,7 @@ The tree::
     NetvisorSyncError                      anything this package raises on purpose
     ├── ConfigError                        a setting is missing or malformed (names the setting and where to set it)
     ├── ReadOnlyViolation                  a write/delete or unknown resource was about to be called; nothing was sent
+    ├── SchemaDrift                        undeclared columns arrived and the schema contract is freeze
     ├── TransportError                     the request did not get a usable answer
     │   ├── ConnectError                   connection refused/reset, DNS, TLS           (retryable)
     │   ├── RequestTimeout                 no answer within the timeout                 (retryable)
@@ -48,6 +49,10 @@ class ConfigError(NetvisorSyncError):
 
 class ReadOnlyViolation(NetvisorSyncError):
     """A resource outside the read allowlist, or a non-GET method, was requested. Nothing was sent."""
+
+
+class SchemaDrift(NetvisorSyncError):
+    """Netvisor sent columns this version does not declare, and the schema contract is ``freeze``: nothing loads."""
 
 
 class TransportError(NetvisorSyncError):

@@ -24,7 +24,9 @@ What "fewest calls" means, per entry and run:
   at most one batch of keys is held (with its list rows) at a time.
 * **Deletes.** One ``deleted*.nv`` call per incremental run (none on a first run: nothing is loaded yet).
 * **Reconcile.** One extra unfiltered listing (no details) when asked to reconcile a table without a delete feed;
-  only its keys are kept.
+  only its keys are kept. A key-cursor list (``above_key``: purchase payments) has no change filter, so its
+  reconcile *is* its listing: the whole list is read from the first key instead of the new keys only, every row is
+  upserted (edits arrive) and its keys are the reconcile listing.
 
 Nothing accumulates per resource: each page (or :data:`STREAM_CHUNK` rows of an unpaged answer) is handed on as a
 batch before the next page is asked for. A first run without ``start_date`` therefore costs exactly the lower
@@ -117,9 +119,13 @@ def record_key(entry: Entry, record: Mapping[str, Any]) -> Key:
 def read_entry(entry: Entry, fetch: Fetch, window: Window) -> Iterator[Batch]:
     """Yield every change of ``entry`` in ``window`` as batches; fills ``window.end``/``max_key``/``listed``."""
     if window.reconcile and entry.reconcilable and window.since is not None:
-        window.listed = set()
-        for page in _pages(entry, fetch, dict(entry.params), window):
-            window.listed.update(record_key(entry, record) for record in page.records)
+        keys: set[Key] = set()
+        window.listed = keys
+        if entry.rereads_to_reconcile:
+            window.above_key = None  # the whole list, as on a first run: its keys are the listing (see _complete)
+        else:
+            for page in _pages(entry, fetch, dict(entry.params), window):
+                keys.update(record_key(entry, record) for record in page.records)
     listed = (page for params in _listings(entry, window) for page in _pages(entry, fetch, params, window))
     yield from _complete(entry, fetch, listed, window)
     if entry.delete_feed and window.since is not None:
@@ -198,12 +204,15 @@ def _listed(page: Page) -> Page:
 def _complete(entry: Entry, fetch: Fetch, pages: Iterable[Page], window: Window) -> Iterator[Batch]:
     """List rows -> (detail-merged) batches, detail keys batched across page boundaries."""
     pending: list[Record] = []
+    listing = window.listed if entry.rereads_to_reconcile else None
     for records in _chunks(pages):
         kept = [record for record in records if _in_history(entry, record, window)]
         for record in records:
             key = record.get("netvisor_key")
             if isinstance(key, int):
                 window.max_key = key if window.max_key is None else max(window.max_key, key)
+        if listing is not None:
+            listing.update(record_key(entry, record) for record in records)
         if entry.detail is None:
             yield _split_deleted(entry, Batch(entry.resource, kept))
             continue

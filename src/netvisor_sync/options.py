@@ -7,15 +7,18 @@ setting and where to set it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from netvisor_sync.catalog import ENTRIES
+from netvisor_sync.columns import HARD_DELETE, ORGANISATION
 from netvisor_sync.errors import ConfigError
+from netvisor_sync.exclusions import Exclusions, Scrub, check_exclusions
+from netvisor_sync.validation import SCHEMA_CONTRACTS, setting_error
 
-ORGANISATION = "organisation_id"
-HARD_DELETE = "_deleted"
+__all__ = ["DEFAULT_LOOKBACK", "HARD_DELETE", "ORGANISATION", "Options", "make_options"]
+
 DEFAULT_LOOKBACK = timedelta(days=1)
 
 
@@ -23,23 +26,33 @@ DEFAULT_LOOKBACK = timedelta(days=1)
 class Options:
     """How to read: history bound, overlap, column exclusions, reconcile and refresh, schema contract.
 
-    ``exclude`` holds column names, bare (every table) or ``table.column``.
+    ``exclude`` holds the checked column exclusions (see :mod:`netvisor_sync.exclusions`).
     """
 
     start_date: date | None = None
     lookback: timedelta = DEFAULT_LOOKBACK
-    exclude: frozenset[str] = frozenset()
+    exclude: Exclusions = field(default_factory=Exclusions)
     reconcile: bool = False
     full_refresh: bool = False
     schema_contract: Any = "evolve"
 
+    @property
+    def frozen(self) -> bool:
+        """Whether undeclared columns are refused (``freeze``) rather than added (dlt refuses them only in tables that
+        exist already; the source refuses them from the first load on)."""
+        contract = self.schema_contract
+        return contract == "freeze" or (isinstance(contract, dict) and contract.get("columns") == "freeze")
+
     def excluded(self, table: str, column: str) -> bool:
-        return column in self.exclude or f"{table}.{column}" in self.exclude
+        return self.exclude.excluded(table, column)
 
     def excluded_from(self, table: str) -> frozenset[str]:
-        """The columns never loaded into ``table``."""
-        prefix = f"{table}."
-        return frozenset(n.removeprefix(prefix) for n in self.exclude if "." not in n or n.startswith(prefix))
+        """The top-level columns never loaded into ``table``."""
+        return self.exclude.excluded_from(table)
+
+    def scrubbers(self, table: str, json_columns: Iterable[str]) -> dict[str, Scrub]:
+        """Functions that remove excluded fields from the values of ``table``'s JSON columns (those that lose any)."""
+        return self.exclude.scrubbers(table, json_columns)
 
 
 def make_options(
@@ -56,13 +69,17 @@ def make_options(
     Raises:
         ConfigError: a malformed start date, lookback, exclusion or schema contract.
     """
-    exclude = frozenset(as_list(exclude_columns, "exclude_columns"))
-    check_exclusions(exclude)
-    if schema_contract not in (None, "evolve", "freeze", "discard_row", "discard_value") and not isinstance(
+    exclude = check_exclusions(as_list(exclude_columns, "exclude_columns"))
+    if isinstance(schema_contract, str):
+        schema_contract = schema_contract.strip().lower() or "evolve"
+    if schema_contract not in (None, *SCHEMA_CONTRACTS, "discard_row", "discard_value") and not isinstance(
         schema_contract, dict
     ):
-        raise ConfigError(
-            f"schema_contract must be evolve, freeze, discard_row or discard_value, not {schema_contract!r}"
+        raise setting_error(
+            f"schema_contract must be evolve or freeze (from Python also discard_row, discard_value or a dlt "
+            f"contract dict), not {str(schema_contract)[:40]!r}.",
+            "schema_contract",
+            option="--schema-contract",
         )
     return Options(
         start_date=parse_start_date(start_date),
@@ -81,26 +98,6 @@ def _contract(mode: Any) -> Any:
     if mode == "evolve":
         return "evolve"
     return {"tables": "evolve", "columns": mode, "data_type": mode}
-
-
-def check_exclusions(exclude: frozenset[str]) -> None:
-    """Refuse exclusions of key columns (rows could not be merged) and of tables netvisor-sync does not load.
-
-    Raises:
-        ConfigError: names the offending entry of ``exclude_columns``.
-    """
-    keys: dict[str, set[str]] = {}
-    for entry in ENTRIES:
-        keys[entry.table] = {ORGANISATION, HARD_DELETE, *entry.key}
-        for child in entry.children:
-            keys[child.table] = {ORGANISATION, HARD_DELETE, child.parent_key, child.position}
-    where = "(set exclude_columns in [sources.netvisor] or --exclude-column)"
-    for name in sorted(exclude):
-        table, _, column = name.rpartition(".")
-        if table and table not in keys:
-            raise ConfigError(f"exclude_columns: {name!r} names an unknown table {table!r} {where}")
-        if any(column in key_columns for t, key_columns in keys.items() if not table or t == table):
-            raise ConfigError(f"exclude_columns: {name!r} is a key column and cannot be excluded {where}")
 
 
 def parse_start_date(value: date | str | None) -> date | None:

@@ -22,7 +22,9 @@ How the warehouse stays exact:
   lines, or is deleted, sends one marker row (position 0, ``_deleted``) that removes all its lines.
 * **Deletes** become rows with the ``hard_delete`` column ``_deleted``: ``deleted*.nv`` feeds, vouchers whose status
   is invalidated/deleted, and, with ``reconcile=True``, keys missing from a full key listing of customers, vendors
-  and products (the keys loaded so far are kept in the resource state).
+  and products (the keys loaded so far are kept in the resource state). Purchase payments have no change filter
+  (new keys only), so their reconcile re-reads and upserts the whole list: edits arrive only then (or with
+  ``full_refresh``), and payments missing from it are deleted.
 * **Reference tables** (accounts, periods, voucher types, dimensions, payment terms, balances) are re-read every
   run and replace the company's rows: ``merge_key`` = ``organisation_id`` plus one marker row, so even an emptied
   list clears them without touching other companies.
@@ -57,13 +59,14 @@ from netvisor_sync import columns as column_types
 from netvisor_sync.arrow import BIGINT, BOOL, TEXT, Coalescer, ColumnType, dlt_columns, to_table
 from netvisor_sync.auth import Credentials
 from netvisor_sync.catalog import Child, Entry, select_entries
-from netvisor_sync.config import validate_settings
+from netvisor_sync.config import refuse_unknown_keys, validate_settings
 from netvisor_sync.errors import (
     RIGHTS_FIX,
     AuthenticationFailed,
     MalformedResponse,
     NetvisorError,
     ResponseError,
+    SchemaDrift,
     ServiceAccessError,
 )
 from netvisor_sync.fetch import Batch, Fetch, Key, Page, Window, read_entry
@@ -156,8 +159,11 @@ def netvisor_source(  # noqa: PLR0917 - dlt fills source arguments by name from 
             from it in monthly windows.
         lookback: overlap of incremental reads: hours as a number, or ``"36h"``/``"2d"`` (default one day).
         tables: tables to load (default all); unknown names raise ConfigError listing the valid ones.
-        exclude_columns: columns never loaded: ``"phone"`` (every table) or ``"customers.email"``.
-        reconcile: also list all keys of customers, vendors and products and delete the ones Netvisor no longer has.
+        exclude_columns: columns never loaded: ``"email"`` (every table, and inside nested JSON),
+            ``"customers.email"`` (one table) or ``"customers.contact_persons.email"`` (a field inside a JSON
+            column); see :mod:`netvisor_sync.exclusions`.
+        reconcile: also list all keys of customers, vendors and products and delete the ones Netvisor no longer has,
+            and re-read all purchase payments (the only way their edits arrive, as paymentlist has no change filter).
         schema_contract: dlt schema contract for every table: ``"evolve"`` (default) or ``"freeze"``/a dict.
         companies: per-company overrides ``{"<business id>": {"customer_id": ..., "customer_key": ...}}``.
         http_transport: an ``httpx`` transport to send through (tests: ``httpx.WSGITransport(app=emulator.app)``).
@@ -178,6 +184,7 @@ def netvisor_source(  # noqa: PLR0917 - dlt fills source arguments by name from 
         "start_date": start_date,
         "companies": companies,
     }
+    refuse_unknown_keys(dlt.config.config_providers)  # dlt ignores a key no argument reads: a typo would be lost
     entries = select_entries(as_list(tables, "tables"))
     given = {name: value for name, value in raw.items() if value is not None}
     settings = validate_settings(given, allow_plain_http=http_transport is not None)
@@ -534,6 +541,21 @@ def _arrow(  # noqa: PLR0917 - one table's rows and the columns they do not carr
     types[HARD_DELETE] = BOOL
     columns: dict[str, Sequence[Any]] = {name: [value] * len(rows) for name, value in constants.items()}
     columns.update(given or {})
+    if options.exclude:  # nested values stored as JSON lose their excluded fields before they become text
+        json_columns = [name for name, kind in types.items() if kind.kind == "json"]
+        for name, scrub in options.scrubbers(spec.name, json_columns).items():
+            columns[name] = [scrub(row.get(name)) for row in rows]
     # an excluded value never reaches Arrow: skipped like any other key that is not a column of the table
-    table, _ = to_table(rows, types, complete=True, not_null=spec.key, given=columns, skip={*skip, *dropped})
+    table, used = to_table(rows, types, complete=True, not_null=spec.key, given=columns, skip={*skip, *dropped})
+    if options.frozen and len(used) > len(types):
+        _refuse_drift(spec.name, sorted(set(used) - set(types)))
     yield spec.name, table
+
+
+def _refuse_drift(table: str, undeclared: list[str]) -> None:
+    raise SchemaDrift(
+        f"{table}: Netvisor sent {', '.join(undeclared)}, which this version does not declare, and schema_contract "
+        f"is freeze, so nothing of this company's run was loaded. Load them as new text columns with "
+        f"--schema-contract evolve (schema_contract in [sources.netvisor]), or keep them out with exclude_columns = "
+        f'["undeclared:{table}.{undeclared[0]}"].'
+    )

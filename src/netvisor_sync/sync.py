@@ -2,14 +2,18 @@
 
 Design (why it is built this way):
 
-* **One dlt pipeline per company**, ``netvisor_<business id>`` (``-`` -> ``_``), all writing the same dataset and
-  tables (rows carry ``organisation_id``). State, cursors and load packages are per company, so companies never
-  share a cursor, and per-company keys can live under ``[netvisor_<id>.sources.netvisor]``.
-* **Parallel across companies, serial within one.** ``workers`` threads each take a company and run extract (all
-  of that company's Netvisor calls, one resource after another in one thread; the transport also holds a lock per
-  organisation) and normalize. Only ``load`` (and the state restore before extract) runs under one process-wide
-  lock: DuckDB is a single-writer file, and serial loads mean companies never share the staging dataset at the
-  same time (dlt#4297). Netvisor calls, the slow part, overlap freely across companies.
+* **One dlt pipeline per company**, ``netvisor_<business id>`` (``-`` -> ``_``, see
+  :func:`~netvisor_sync.config.pipeline_name`), all writing the same dataset and tables (rows carry
+  ``organisation_id``). State, cursors and load packages are per company, so companies never share a cursor. When
+  the companies come from the settings
+  (:func:`~netvisor_sync.config.load_settings`), a company's own identifiers may also live in its pipeline's section
+  ``[netvisor_<id>.sources.netvisor]``, the dlt way.
+* **Parallel across companies, serial within one.** ``workers`` threads each take a company and run its extract and
+  normalize. Within a company each table reads ahead in a thread of its own (``source._prefetched``), but only one
+  Netvisor request of that company is in flight at a time (the transport holds a lock per organisation, and
+  ``source.CALLERS`` lets only the next caller wait for it). Only ``load`` (and the state restore before extract)
+  runs under one process-wide lock: DuckDB is a single-writer file, and serial loads mean companies never share the
+  staging dataset at the same time (dlt#4297). Netvisor calls, the slow part, overlap freely across companies.
 * **Cursors move only with a successful load.** dlt writes the new state into the load package. If the load fails,
   the company's pending package and local working state are dropped, and the next run restores the state from the
   destination (``sync_destination``), i.e. the cursor of the last load that did succeed, and re-reads.
@@ -28,7 +32,6 @@ import ctypes.util
 import functools
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,18 +40,21 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dlt
 import duckdb
 import pyarrow
+from dlt.common.destination import Destination
+from dlt.common.exceptions import DltException
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
+from netvisor_sync import runlog
 from netvisor_sync.auth import Credentials
 from netvisor_sync.catalog import select_entries
-from netvisor_sync.config import load_settings
+from netvisor_sync.config import PIPELINE_PREFIX, load_settings, pipeline_name
 from netvisor_sync.errors import ConfigError, NetvisorSyncError
 from netvisor_sync.options import ORGANISATION, make_options
 from netvisor_sync.report import Progress, ProgressEvent, RunReport, Skipped
@@ -59,7 +65,6 @@ DEFAULT_DUCKDB_FILE = "netvisor.duckdb"
 #: ``netvisor.<table>`` reference ambiguous (Binder Error), for dlt and for users alike
 DEFAULT_DATASET = "netvisor_data"
 DEFAULT_WORKERS = 4
-PIPELINE_PREFIX = "netvisor"
 #: load jobs at a time within one company's load (dlt's default is 20). Loads already run one company at a time
 #: under a lock, and DuckDB is a single writer, so parallel jobs buy little time; but each one holds its file's
 #: rows in memory at once, which made the load step the peak of a sync and grow with the data (measured on the
@@ -82,6 +87,7 @@ _DUCKDB_ALIASES = {"max_memory": "memory_limit", "worker_threads": "threads"}
 #: settings dlt passes to ``duckdb.connect`` itself rather than setting them on the open connection
 _DUCKDB_CONNECT_OPTIONS = ("custom_user_agent",)
 
+R = TypeVar("R")
 _LOAD_LOCK = threading.RLock()
 logger = logging.getLogger(__name__)
 
@@ -165,11 +171,6 @@ class SyncSummary:
         return data
 
 
-def pipeline_name(organisation_id: str, prefix: str = PIPELINE_PREFIX) -> str:
-    """``netvisor_1234567_8``: the dlt pipeline (and secrets section) of one company."""
-    return f"{prefix}_{re.sub(r'[^0-9A-Za-z]+', '_', organisation_id).strip('_').lower()}"
-
-
 def run_sync(
     companies: Sequence[Credentials] | None = None,
     *,
@@ -199,11 +200,13 @@ def run_sync(
             ``postgresql://`` URL, any dlt destination name (credentials from dlt config) or a dlt destination.
         dataset_name: schema/dataset to write.
         tables: tables to load (default all); child tables select their parent.
-        exclude_columns: ``"column"`` or ``"table.column"``; those columns never land.
+        exclude_columns: ``"column"`` (every table, nested JSON included), ``"table.column"`` or
+            ``"table.column.field"`` (inside a JSON column); those values never land (:mod:`netvisor_sync.exclusions`).
         start_date: ledger start date; bounds history and drives the first sync's backfill windows.
         lookback: incremental overlap (hours, ``"36h"``, ``"2d"``; default one day).
         full_refresh: forget the companies' state and reload their rows from scratch.
-        reconcile: list all keys of customers, vendors and products and delete those Netvisor no longer has.
+        reconcile: list all keys of customers, vendors and products and delete those Netvisor no longer has; re-read
+            and upsert every purchase payment (their edits arrive only so, or with ``full_refresh``).
         workers: companies synced at the same time.
         progress: called with a :class:`~netvisor_sync.report.ProgressEvent` per call, table and company.
         pipelines_dir: where dlt keeps pipeline working state (default dlt's, ``~/.dlt/pipelines``).
@@ -233,7 +236,8 @@ def run_sync(
         full_refresh=full_refresh,
         schema_contract=schema_contract,
     )
-    _, label = resolve_destination(destination)
+    resolved, label = resolve_destination(destination)
+    check_merges(resolved, label)
     _check_duckdb_name(DEFAULT_DUCKDB_FILE if destination == "duckdb" else destination, dataset_name)
     _enable_load_ids()
     summary = SyncSummary(destination=label, dataset_name=dataset_name)
@@ -254,6 +258,52 @@ def run_sync(
 
 
 def _sync_company(
+    plan: Plan, reader: CompanyReader, destination: Any, dataset_name: str, pipelines_dir: str | Path | None
+) -> CompanySummary:
+    """One company's run, logged in its run log (:mod:`netvisor_sync.runlog`) whatever its outcome."""
+    org = reader.organisation_id
+    log = runlog.log_path(pipelines_dir or get_dlt_pipelines_dir(), pipeline_name(org))
+    problems: list[str] = []
+    run = _logged(problems, runlog.start_run, log, org, **_asked(plan))
+    try:
+        result = _run_company(plan, reader, destination, dataset_name, pipelines_dir)
+    except BaseException as error:  # even an interrupt: the log says how the run ended
+        if run is not None:
+            run.errors.append(f"{org}: {_describe(error)}")
+            run.ok = False
+            _logged(problems, runlog.finish_run, log, run)
+        raise
+    if run is not None:
+        _record(run, result)
+        _logged(problems, runlog.finish_run, log, run)
+    result.warnings += problems
+    return result
+
+
+def _asked(plan: Plan) -> dict[str, Any]:
+    tables = [entry.table for entry in plan.entries]  # as asked: a document table stands for its lines too
+    return {"tables": tables, "full_refresh": plan.options.full_refresh, "reconcile": plan.options.reconcile}
+
+
+def _record(run: runlog.RunRecord, result: CompanySummary) -> None:
+    run.ok = result.ok
+    run.seconds = round(result.seconds, 3)
+    run.rows, run.deleted, run.calls, run.retries = result.rows, result.deleted, result.calls, result.retries
+    run.skipped = [runlog.SkippedTable(s.table, s.resource, s.reason, s.fix) for s in result.skipped]
+    run.errors, run.warnings, run.load_id = list(result.errors), list(result.warnings), result.load_id
+
+
+def _logged(problems: list[str], write: Callable[..., R], *args: Any, **kwargs: Any) -> R | None:
+    """``write(...)``, or None and a warning if the run log cannot be written (the sync itself goes on)."""
+    try:
+        return write(*args, **kwargs)
+    except OSError as error:
+        logger.warning("the run log %s cannot be written: %s", args[0], error)
+        problems.append(f"the run log {args[0]} cannot be written ({error}); `status` will not show this run")
+        return None
+
+
+def _run_company(
     plan: Plan, reader: CompanyReader, destination: Any, dataset_name: str, pipelines_dir: str | Path | None
 ) -> CompanySummary:
     """One company's extract, normalize and load; ``destination`` as given to :func:`run_sync`."""
@@ -414,6 +464,40 @@ def resolve_destination(destination: Any, *, load_rows: int | None = None) -> tu
     return destination, destination
 
 
+#: the merge strategy every table is loaded with (source.TableSpec.hints)
+MERGE_STRATEGY = "delete-insert"
+
+
+def check_merges(destination: Any, label: str) -> None:
+    """Refuse a destination that cannot merge rows, before anything is called.
+
+    Every table is a ``delete-insert`` merge: changed lines replace the old ones, deletes remove rows, reference
+    tables replace a company's rows. Where dlt cannot merge (``filesystem``, vector stores) it would append instead,
+    so deletes and markers would pile up as rows while the summary said "ok"; and ``full_refresh`` needs SQL.
+
+    Raises:
+        ConfigError: the destination cannot merge, or is not one dlt can load into; the message names what works.
+    """
+    try:
+        factory = destination if isinstance(destination, Destination) else Destination.from_reference(destination)
+        if factory is None:
+            raise ImportError("no destination given")
+        strategies = list(factory.capabilities().supported_merge_strategies or [])
+    except (DltException, ImportError) as error:
+        raise ConfigError(
+            f"--destination {label!r} is not a dlt destination this installation can load into ({error}). Use "
+            "duckdb (the default), postgres, or another dlt destination."
+        ) from None
+    if MERGE_STRATEGY not in strategies:
+        offered = f"only {', '.join(strategies)}" if strategies else "no merge at all"
+        raise ConfigError(
+            f"--destination {label} cannot merge rows the way netvisor-sync needs (dlt offers {offered} there, not "
+            f"{MERGE_STRATEGY}): deletes, replaced invoice lines and reference tables would be appended as extra "
+            "rows instead. Use duckdb (the default, a local file), postgres, or another SQL destination dlt merges "
+            "into: motherduck, bigquery, snowflake, databricks, mssql, clickhouse, redshift, athena (Iceberg tables)."
+        )
+
+
 def duckdb_load_settings(rows: int = 0) -> dict[str, Any]:
     """DuckDB's ``global_config`` for a load of ``rows`` rows (in its largest table): the user's own from dlt config,
     plus each of :data:`DUCKDB_LOAD_SETTINGS` and the ``memory_limit`` of :data:`DUCKDB_MEMORY_MB` it does not set
@@ -454,36 +538,79 @@ def _enable_load_ids() -> None:
 
 @dataclass
 class CompanyStatus:
-    """What the pipeline state of one company says: its last run and each table's cursor."""
+    """One company's recent runs (newest first, from its run log) and each table's cursor (from its dlt state).
+
+    ``last_run`` and ``last_run_ok`` describe the newest run: when it ended (or started, if it did not finish) and
+    whether it succeeded (``False`` when a table was skipped or anything failed, ``None`` when it did not finish or
+    nothing is logged).
+    """
 
     organisation_id: str
     pipeline_name: str
+    runs: list[runlog.RunRecord] = field(default_factory=list)
+    cursors: dict[str, str] = field(default_factory=dict)
     last_run: str | None = None
     last_run_ok: bool | None = None
-    cursors: dict[str, str] = field(default_factory=dict)
+    #: the newest logged run (also when ``runs`` is cut to none)
+    latest: runlog.RunRecord | None = None
+
+
+#: runs ``status`` shows per company unless told otherwise
+STATUS_RUNS = 5
 
 
 def status(
-    pipelines_dir: str | Path | None = None, organisation_ids: Sequence[str] | None = None
+    pipelines_dir: str | Path | None = None, organisation_ids: Sequence[str] | None = None, *, runs: int = STATUS_RUNS
 ) -> list[CompanyStatus]:
-    """Last runs and cursors per company, read from the local dlt pipelines (``netvisor_*``)."""
+    """The last ``runs`` runs and the cursors of every company synced with ``pipelines_dir`` (dlt's by default).
+
+    Companies are found by their pipeline directories (``netvisor_*``) and by their run logs, so a company whose
+    every run failed before dlt kept any state is shown too.
+    """
     base = Path(pipelines_dir) if pipelines_dir else Path(get_dlt_pipelines_dir())
-    names = sorted(p.name for p in base.glob(f"{PIPELINE_PREFIX}_*")) if base.exists() else []
+    names: set[str] = set()
+    if base.exists():
+        names |= {p.name for p in base.glob(f"{PIPELINE_PREFIX}_*") if p.is_dir()}
+        names |= {p.name.removesuffix(runlog.SUFFIX) for p in base.glob(f"{PIPELINE_PREFIX}_*{runlog.SUFFIX}")}
     if organisation_ids:
-        names = [n for n in names if n in {pipeline_name(org) for org in organisation_ids}]
+        names &= {pipeline_name(org) for org in organisation_ids}
     result = []
-    for name in names:
-        pipeline = dlt.attach(pipeline_name=name, pipelines_dir=str(base))
-        resources: Mapping[str, Any] = pipeline.state.get("sources", {}).get("netvisor", {}).get("resources", {})
-        orgs = sorted({org for table in resources.values() for org in table})
-        trace = pipeline.last_trace
+    for name in sorted(names):
+        logged = runlog.read_runs(runlog.log_path(base, name))
+        resources = _resource_states(base, name)
+        orgs = sorted({org for table in resources.values() for org in table} | {r.organisation_id for r in logged})
         for org in orgs or [name]:
-            entry = CompanyStatus(org, name)
+            own = [r for r in logged if r.organisation_id == org]
+            entry = CompanyStatus(org, name, runs=own[:runs])
             entry.cursors = {
                 table: str(state[org]["cursor"]) for table, state in resources.items() if "cursor" in state.get(org, {})
             }
-            if trace is not None:
-                entry.last_run = trace.finished_at.isoformat() if trace.finished_at else str(trace.started_at)
-                entry.last_run_ok = all(step.step_exception is None for step in trace.steps)
+            if own:
+                entry.latest = own[0]
+                entry.last_run, entry.last_run_ok = own[0].finished_at or own[0].started_at, own[0].ok
+            else:
+                entry.last_run, entry.last_run_ok = _last_trace(base, name)
             result.append(entry)
     return result
+
+
+def _resource_states(base: Path, name: str) -> Mapping[str, Any]:
+    """The netvisor source's resource states of one pipeline ({} when dlt keeps none there)."""
+    if not (base / name).is_dir():
+        return {}
+    pipeline = dlt.attach(pipeline_name=name, pipelines_dir=str(base))
+    resources: Mapping[str, Any] = pipeline.state.get("sources", {}).get("netvisor", {}).get("resources", {})
+    return resources
+
+
+def _last_trace(base: Path, name: str) -> tuple[str | None, bool | None]:
+    """What dlt's trace says of the last run, for pipelines synced before runs were logged.
+
+    A failed step means the run failed; steps without errors do not mean it succeeded (a skipped table raises
+    nothing in dlt), so that is reported as unknown.
+    """
+    trace = dlt.attach(pipeline_name=name, pipelines_dir=str(base)).last_trace if (base / name).is_dir() else None
+    if trace is None:
+        return None, None
+    moment = trace.finished_at.isoformat() if trace.finished_at else str(trace.started_at)
+    return moment, False if any(step.step_exception is not None for step in trace.steps) else None

@@ -61,11 +61,16 @@ mac_algorithm = "HMACSHA256"
 # The first sync loads documents dated from this day on (yyyy-MM-dd); later syncs continue from their cursors.
 # start_date = "2024-01-01"
 
-# Sync options; --tables and --exclude-columns on the command line win over them.
+# Sync options; --tables, --exclude-columns, --reconcile and --schema-contract on the command line win over them.
 # tables = ["vouchers", "accounts"]          # default: every table
-# exclude_columns = ["customers.email"]      # `column` (every table) or `table.column`; never loaded
+# Columns never loaded: `email` (every table, and inside nested JSON such as customers.contact_persons),
+# `customers.email` (one table), `customers.contact_persons.email` (one field inside one JSON column).
+# exclude_columns = ["email", "phone_number", "first_name", "last_name", "contact_person", "contact_person_email",
+#                    "contact_person_phone"]
 # lookback = "1d"                            # overlap of incremental reads (hours, "36h", "2d")
-# reconcile = false                          # also delete customers/vendors/products Netvisor no longer has
+# reconcile = false                          # also delete customers/vendors/products Netvisor no longer has and
+#                                            # re-read purchase payments (their edits arrive only then)
+# schema_contract = "evolve"                 # or "freeze": a column Netvisor adds later fails the run instead
 
 # The API user needs the right to every interface resource the sync reads. Allow them in Netvisor:
 #   Company menu → Rights of interface resources

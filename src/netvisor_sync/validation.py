@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from netvisor_sync.catalog import TABLE_OWNERS
 from netvisor_sync.errors import ConfigError
 
 #: Settings that belong in secrets.toml (the keys and the ids that go with them).
@@ -41,6 +40,10 @@ ORIGINS = {
     "language": "It selects the language of Netvisor's messages: FI, EN or SE.",
     "mac_algorithm": "Use HMACSHA256 unless Netvisor told you to keep a legacy algorithm (SHA256 or MD5).",
     "start_date": "The first sync loads data from this date on; later syncs continue from their cursors.",
+    "schema_contract": (
+        "evolve (the default) lets a column Netvisor adds later arrive as a new text column; freeze fails the run "
+        "instead and loads nothing of it."
+    ),
 }
 ORIGINS["customer_key"] = ORIGINS["customer_id"]
 ORIGINS["partner_key"] = ORIGINS["partner_id"]
@@ -52,16 +55,16 @@ _TABLE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATASET = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DESTINATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _LOOPBACK_NAMES = frozenset({"localhost"})
-_COLUMN = re.compile(r"^([a-z][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$")
 
 
 def where_to_set(name: str, *, company: str | None = None, option: str | None = None) -> str:
     """The sentence that tells a user where ``name`` is set; every settings message ends with it."""
     file = ".dlt/secrets.toml" if name in SECRETS_FILE_SETTINGS else ".dlt/config.toml"
     if company is not None:
+        pipeline = "netvisor_" + re.sub(r"[^0-9A-Za-z]+", "_", company).strip("_").lower()
         return (
-            f'Set it in {file} under [sources.netvisor.companies."{company}"] (for this company) or under '
-            f"[sources.netvisor] (for all companies)."
+            f'Set it in {file} under [sources.netvisor.companies."{company}"] or [{pipeline}.sources.netvisor] (for '
+            f"this company) or under [sources.netvisor] (for all companies)."
         )
     env = "SOURCES__NETVISOR__" + name.upper()
     also = f", as {env} or with {option}" if option else f" or as {env}"
@@ -183,6 +186,26 @@ def validate_start_date(value: Any, *, today: date | None = None) -> date:
     return parsed
 
 
+#: the drift policies a setting or ``--schema-contract`` may name (Python callers may pass any dlt contract)
+SCHEMA_CONTRACTS = ("evolve", "freeze")
+
+
+def validate_schema_contract(value: Any, *, option: str | None = None) -> str:
+    """Check ``schema_contract`` (``evolve`` or ``freeze``, any case); ``None`` or blank is ``evolve``.
+
+    Raises:
+        ConfigError: any other value.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "evolve"
+    text = str(value).strip().lower()
+    if text not in SCHEMA_CONTRACTS:
+        name = option or "schema_contract"
+        problem = f"{name} {str(value)[:40]!r} is not one of {', '.join(SCHEMA_CONTRACTS)}."
+        raise setting_error(problem, "schema_contract", option="--schema-contract")
+    return text
+
+
 def validate_tables(requested: Iterable[str], known: Collection[str], *, option: str = "--tables") -> tuple[str, ...]:
     """Check table names given on the command line against the tables netvisor-sync knows.
 
@@ -244,21 +267,16 @@ def validate_destination(name: str) -> str:
 
 
 def validate_columns(names: Iterable[str], *, option: str = "exclude_columns") -> tuple[str, ...]:
-    """Check ``column`` / ``table.column`` names (lowercase, as loaded); returns them without duplicates.
+    """Check ``exclude_columns`` names (see :mod:`netvisor_sync.exclusions`); returns them without duplicates.
 
     Raises:
-        ConfigError: a name that cannot be a loaded column, or a table that netvisor-sync does not load.
+        ConfigError: a name that is not a column, a field inside a JSON column, or a table netvisor-sync loads, or
+            that names a key column; the message lists the valid names.
     """
-    checked: list[str] = []
-    for name in names:
-        if not _COLUMN.match(name):
-            raise ConfigError(
-                f"{option}: {name[:60]!r} is not a column name; write `column` (every table) or `table.column` in "
-                "lowercase, e.g. customers.email."
-            )
-        table = name.partition(".")[0] if "." in name else None
-        if table is not None and table not in TABLE_OWNERS:
-            validate_tables([table], TABLE_OWNERS, option=option)
-        if name not in checked:
-            checked.append(name)
-    return tuple(checked)
+    # the declared columns come from the parser's shapes and pyarrow types: imported only when there is a name to check
+    from netvisor_sync.exclusions import check_exclusions  # noqa: PLC0415
+
+    checked = tuple(dict.fromkeys(name.strip() for name in names if name.strip()))
+    if checked:
+        check_exclusions(checked, option=option)
+    return checked

@@ -456,11 +456,16 @@ def test_empty_project_says_how_to_start(tmp_path: Path) -> None:
 
 def test_sync_options_from_settings() -> None:
     settings = validate_settings(
-        good(tables="vouchers, accounts", exclude_columns=["email", "customers.phone"], lookback=36, reconcile="true"),
+        good(
+            tables="vouchers, accounts",
+            exclude_columns=["email", "customers.phone_number"],
+            lookback=36,
+            reconcile="true",
+        ),
         today=TODAY,
     )
     assert settings.tables == ("vouchers", "accounts")
-    assert settings.exclude_columns == ("email", "customers.phone")
+    assert settings.exclude_columns == ("email", "customers.phone_number")
     assert settings.lookback == "36"
     assert settings.reconcile is True
 
@@ -476,7 +481,10 @@ def test_sync_options_default_to_everything() -> None:
         ({"tables": ["voucher"]}, "tables in [sources.netvisor]: 'voucher' is not a netvisor-sync table."),
         ({"tables": 5}, "tables must be a list of names or comma-separated text."),
         ({"exclude_columns": ["Customers.Email"]}, "exclude_columns: 'Customers.Email' is not a column name"),
-        ({"exclude_columns": "invoices.email"}, "exclude_columns: 'invoices' is not a netvisor-sync table."),
+        (
+            {"exclude_columns": "invoices.email"},
+            "exclude_columns: 'invoices.email' names the table 'invoices', which netvisor-sync does not load.",
+        ),
         ({"reconcile": "maybe"}, "reconcile 'maybe' is not true or false."),
     ],
 )

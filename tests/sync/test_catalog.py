@@ -63,7 +63,8 @@ def test_reference_tables_refresh_and_documents_change_filter() -> None:
     }  # fmt: skip
     assert CATALOG["vouchers"].params == {"voucherstatus": "1"}
     assert CATALOG["sales_orders"].params == {"listtype": "preinvoice"}
-    assert {e.table for e in ENTRIES if e.reconcilable} == {"customers", "vendors", "products"}
+    assert {e.table for e in ENTRIES if e.reconcilable} == {"customers", "vendors", "products", "purchase_payments"}
+    assert {e.table for e in ENTRIES if e.rereads_to_reconcile} == {"purchase_payments"}
 
 
 def test_selecting_a_line_table_selects_its_document() -> None:

@@ -80,7 +80,9 @@ def remember(memo: Memo, text: str, value: Any) -> None:
 class Node:
     """One element position in a shape's trie: a flattened group, a leaf column, a child-list item, or ignored."""
 
-    __slots__ = ("attrs", "children", "column", "convert", "kind", "memo", "plan", "prefix", "raw", "target")
+    __slots__ = (
+        "attrs", "children", "column", "convert", "kind", "memo", "plan", "prefix", "raw", "stamped", "target"
+    )  # fmt: skip
 
     def __init__(self, kind: int, prefix: str) -> None:
         self.kind = kind
@@ -93,6 +95,9 @@ class Node:
         self.children: dict[str, Node] = {}  # lowercase tag -> node
         self.raw: dict[object, Node | None] = {}  # tag as spelled in documents -> node (None: undeclared)
         self.attrs: dict[str, tuple[str, Converter]] = {}  # lowercase attribute -> (column, converter)
+        #: GROUP of a child list's container with ``container_fields``: their columns, stamped on the items inside
+        #: (``column`` then names the list); empty for every other node
+        self.stamped: tuple[str, ...] = ()
 
     def group(self, name: str) -> Node:
         node = self.children.get(name.lower())
@@ -132,10 +137,13 @@ class Plan:
         own = [column for column, _ in shape.fields.values()]
         self.template: Record = dict.fromkeys([LINE_NUMBER] if shape.is_child else [])
         self.template.update(dict.fromkeys(own))
+        self.template.update(dict.fromkeys(column for column, _ in shape.container_fields.values()))
         self.template.update(dict.fromkeys(column for column, _ in shape.context.values()))
 
-    def _declare(self, path: str, column: str, convert: Converter) -> None:
+    def _declare(self, path: str, column: str, convert: Converter, base: Node | None = None) -> None:
         element, _, attribute = path.partition("@")
+        if element in ("", ".") and base is not None:
+            raise ValueError(f"{self.name}: container field {path!r} must name an element inside the container")
         if element in ("", "."):
             if attribute:
                 self.self_attrs[attribute.lower()] = (column, convert)
@@ -143,7 +151,7 @@ class Plan:
                 self.self_text = (column, convert)
             return
         parts = element.split("/")
-        node = self.root
+        node = base or self.root
         for part in parts[:-1]:
             node = node.group(part)
         leaf = node.group(parts[-1])
@@ -166,6 +174,10 @@ class Plan:
         for holder in holders:
             for name in sub.records:
                 holder.children[name.lower()] = item
+        for holder in holders[1:] if sub.container_fields else ():
+            for path, (column, kind) in sub.container_fields.items():
+                self._declare(path, column, kind.convert, base=holder)
+            holder.column, holder.stamped = sub.name, tuple(column for column, _ in sub.container_fields.values())
         for grandchild in sub.children.values():
             if grandchild.follows and grandchild.at:
                 first = grandchild.at.split("/")[0].lower()

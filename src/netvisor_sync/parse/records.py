@@ -128,7 +128,10 @@ class _Reader:
                 text = child.text
                 if text and not text.isspace():
                     self.put_extra(out, declared, sub.prefix, text)
-                self.walk(child, sub, out, declared)
+                if sub.stamped:
+                    self.container(child, sub, out, declared)
+                else:
+                    self.walk(child, sub, out, declared)
             elif kind == LIST:
                 plan: Plan = sub.plan  # type: ignore[assignment]
                 if len(child) or child.attrib or (child.text and not child.text.isspace()):
@@ -142,6 +145,24 @@ class _Reader:
                     self.walk(child, sub.target, items[-1], sub.plan.declared)  # type: ignore[arg-type,union-attr]
                 else:
                     self.drift(child, node.prefix, out, declared)
+
+    def container(self, element: etree._Element, node: Node, out: Record, declared: frozenset[str]) -> None:
+        """A child list's container with ``container_fields``: its values go on every item it holds.
+
+        The container is walked into a scratch record that shares the item list with ``out``, so its items land in
+        ``out`` as usual; its own values then go on the items it added, and anything undeclared goes to ``out``.
+        """
+        items = out[node.column]
+        first = len(items)
+        scratch: Record = dict.fromkeys(node.stamped)
+        scratch[node.column] = items
+        self.walk(element, node, scratch, declared)
+        del scratch[node.column]
+        values = {column: scratch.pop(column) for column in node.stamped}
+        for item in items[first:]:
+            item.update(values)
+        for name, value in scratch.items():
+            self.put_extra(out, declared, name, value)
 
     def leaf(self, sub: Node, element: etree._Element, text: str) -> Any:
         """A typed leaf's value when its memo has none: converted, and remembered if the converter is pure."""

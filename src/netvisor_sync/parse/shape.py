@@ -41,6 +41,9 @@ class Shape:
         is_child: whether this is a child list (rows get ``line_number``).
         follows: a child list's ``at`` element may instead come right *after* its parent item, as a sibling; it then
             belongs to the item before it (getpurchaseinvoice ``version=1`` puts line dimensions there).
+        container_fields: child lists only: ``path -> (column, kind)`` of the ``containers`` around the items,
+            relative to a container; every item gets the values of the container it is in (getpurchaseorder's
+            delivery group key on each of the group's lines).
         columns: derived: every declared column with its kind, in declaration order.
     """
 
@@ -56,11 +59,12 @@ class Shape:
     description: str = ""
     is_child: bool = False
     follows: bool = False
+    container_fields: Fields = field(default_factory=lambda: MappingProxyType({}))
     columns: Mapping[str, ColumnKind] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         columns: dict[str, ColumnKind] = {LINE_NUMBER: INT} if self.is_child else {}
-        declared = list(self.fields.values()) + list(self.context.values())
+        declared = [*self.fields.values(), *self.container_fields.values(), *self.context.values()]
         if self.explode is not None:
             declared += [(name, kind) for name, kind in self.explode.columns.items() if name != LINE_NUMBER]
         for column, kind in declared:
@@ -71,6 +75,7 @@ class Shape:
             raise ValueError(f"{self.name}: key columns {missing} are not declared")
         object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
         object.__setattr__(self, "context", MappingProxyType(dict(self.context)))
+        object.__setattr__(self, "container_fields", MappingProxyType(dict(self.container_fields)))
         object.__setattr__(self, "children", MappingProxyType(dict(self.children)))
         object.__setattr__(self, "columns", MappingProxyType(columns))
 
@@ -84,6 +89,7 @@ def child(
     containers: Iterable[str] = (),
     children: Iterable[Shape] = (),
     follows: bool = False,
+    container_fields: Fields = _EMPTY,
 ) -> Shape:
     """Declare a child list (invoice lines, voucher lines, dimensions, ...) of a record."""
     return Shape(
@@ -96,6 +102,7 @@ def child(
         children={c.name: c for c in children},
         is_child=True,
         follows=follows,
+        container_fields=container_fields,
     )
 
 

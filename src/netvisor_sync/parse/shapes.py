@@ -606,6 +606,8 @@ GETPURCHASEORDER: Final = top(
             },
             at="PurchaseOrderLines",
             containers=["PurchaseOrderProductDeliveryGroup"],
+            # the reference puts a NetvisorKey on the delivery group, beside its product lines
+            container_fields={"NetvisorKey": ("delivery_group_netvisor_key", INT)},
         ),
     ],
     description="one purchase order with its lines (line element names UNCONFIRMED)",
