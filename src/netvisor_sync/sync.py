@@ -57,8 +57,9 @@ from netvisor_sync.catalog import select_entries
 from netvisor_sync.config import PIPELINE_PREFIX, load_settings, pipeline_name
 from netvisor_sync.errors import ConfigError, NetvisorSyncError
 from netvisor_sync.options import ORGANISATION, make_options
+from netvisor_sync.parallel import CompanyJob, run_in_processes
 from netvisor_sync.report import Progress, ProgressEvent, RunReport, Skipped
-from netvisor_sync.source import CompanyReader, Plan, client_reader, planned_source
+from netvisor_sync.source import DEFAULT_BASE_URL, CompanyReader, Plan, client_reader, planned_source
 
 DEFAULT_DUCKDB_FILE = "netvisor.duckdb"
 #: not ``netvisor``: DuckDB names the catalog after the file, and a catalog named like the dataset makes every
@@ -189,6 +190,7 @@ def run_sync(
     schema_contract: Any = "evolve",
     http_transport: Any = None,
     clock: Callable[[], datetime] | None = None,
+    processes: bool | None = None,
 ) -> SyncSummary:
     """Sync every company into one dataset, companies in parallel, and say what happened.
 
@@ -215,6 +217,10 @@ def run_sync(
         clock: Netvisor's local time now (naive Europe/Helsinki) for delete-feed windows, and for cursors only when
             an answer has no ``ResponseStatus/TimeStamp`` (cursors are the server's time); this machine's clock by
             default (tests pass the emulator's clock so they can move time forward).
+        processes: run companies in worker processes (:mod:`netvisor_sync.parallel`), so that a run of many
+            companies uses ``workers`` cores; ``False``: threads of this process. Default: processes when more than
+            one company and worker are asked for, the destination is given by name, URL or path, and neither
+            ``http_transport`` nor ``clock`` (objects of this process) is given.
 
     Raises:
         ConfigError: bad settings, tables or options (nothing was called yet).
@@ -228,33 +234,68 @@ def run_sync(
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, not {workers}")
     entries = select_entries(list(tables) if tables else None)
-    options = make_options(
-        start_date=start_date,
-        lookback=lookback,
-        exclude_columns=list(exclude_columns),
-        reconcile=reconcile,
-        full_refresh=full_refresh,
-        schema_contract=schema_contract,
-    )
+    option_args = {
+        "start_date": start_date,
+        "lookback": lookback,
+        "exclude_columns": list(exclude_columns),
+        "reconcile": reconcile,
+        "full_refresh": full_refresh,
+        "schema_contract": schema_contract,
+    }
+    make_options(**option_args)  # checked here, before any company starts
     resolved, label = resolve_destination(destination)
     check_merges(resolved, label)
     _check_duckdb_name(DEFAULT_DUCKDB_FILE if destination == "duckdb" else destination, dataset_name)
     _enable_load_ids()
     summary = SyncSummary(destination=label, dataset_name=dataset_name)
+    job = CompanyJob(
+        base_url=base_url or DEFAULT_BASE_URL,
+        destination=destination,
+        dataset_name=dataset_name,
+        tables=[entry.table for entry in entries],
+        options=option_args,
+        pipelines_dir=str(pipelines_dir) if pipelines_dir else None,
+    )
+    if processes is None:
+        processes = len(companies) > 1 and workers > 1 and isinstance(destination, str)
+        processes = processes and http_transport is None and clock is None
+    if processes:
+        summary.companies = run_in_processes(job, companies, workers, progress)
+    else:
 
-    def one(credentials: Credentials) -> CompanySummary:
-        report = RunReport(progress=progress)
-        reader = client_reader(credentials, base_url or "https://integration.netvisor.fi", http_transport, report)
-        plan = Plan(entries, [reader], options, report, clock)
-        try:
-            return _sync_company(plan, reader, destination, dataset_name, pipelines_dir)
-        finally:
-            reader.client.close()
+        def one(credentials: Credentials) -> CompanySummary:
+            return run_company(job, credentials, progress=progress, http_transport=http_transport, clock=clock)
 
-    with ThreadPoolExecutor(max_workers=min(workers, len(companies)), thread_name_prefix="netvisor") as pool:
-        summary.companies = list(pool.map(one, companies))
+        with ThreadPoolExecutor(max_workers=min(workers, len(companies)), thread_name_prefix="netvisor") as pool:
+            summary.companies = list(pool.map(one, companies))
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def run_company(
+    job: CompanyJob,
+    credentials: Credentials,
+    *,
+    progress: Progress | None = None,
+    http_transport: Any = None,
+    clock: Callable[[], datetime] | None = None,
+) -> CompanySummary:
+    """One company's whole run (what :func:`run_sync` does per company, in a thread or a worker process)."""
+    _enable_load_ids()
+    entries = select_entries(job.tables)
+    report = RunReport(progress=progress)
+    reader = client_reader(credentials, job.base_url, http_transport, report)
+    plan = Plan(entries, [reader], make_options(**job.options), report, clock)
+    try:
+        return _sync_company(plan, reader, job.destination, job.dataset_name, job.pipelines_dir)
+    finally:
+        reader.client.close()
+
+
+def share_load_lock(lock: Any) -> None:
+    """Use ``lock`` (shared with other processes) for the state restore and the load of every company here."""
+    global _LOAD_LOCK  # noqa: PLW0603 - set once, when a worker process starts
+    _LOAD_LOCK = lock
 
 
 def _sync_company(
