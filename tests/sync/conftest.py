@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ import httpx
 import pytest
 
 from netvisor_sync.emulator import Emulator
+from netvisor_sync.emulator.handlers import handle
+from netvisor_sync.emulator.render import Quirks
 from netvisor_sync.sync import SyncSummary, run_sync
 
 from ..warehouse import Warehouse, postgres_warehouse
@@ -70,6 +73,12 @@ class Syncer:
     @property
     def store(self) -> Any:
         return self.emu.companies[self.org].store
+
+
+def paged_vendors(page_size: int) -> Emulator:
+    """partner-test whose getvendor answers ``page_size`` vendors a page (Netvisor's is 500), so paging shows."""
+    quirks = Quirks(vendor_page_size=page_size)
+    return Emulator(profile="partner-test", seed=1, handler=functools.partial(handle, quirks=quirks))
 
 
 @pytest.fixture

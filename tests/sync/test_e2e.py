@@ -220,6 +220,50 @@ def test_full_sync_matches_the_books_and_an_unchanged_rerun_changes_nothing(sync
     check_full_sync(sync)
 
 
+def test_changes_inside_the_lookback_are_read_again_and_merge_without_duplicates(sync: Syncer) -> None:
+    """Every generated record was last modified days before "now", so the unchanged rerun above re-reads nothing.
+    Here records change just before the first run: the second run's change filter starts a day (the lookback)
+    before the first run's cursor, so it lists them again and fetches their details once more; merge keeps one row.
+    """
+    store, warehouse = sync.store, sync.warehouse
+    reread = {
+        "customer": next(iter(store.customers)).netvisor_key,
+        "vendor": next(iter(store.vendors)).netvisor_key,
+        "product": next(iter(store.products)).netvisor_key,
+        "salesinvoice": next(d for d in store.sales_invoices if len(d.lines) >= 2).netvisor_key,
+        "salesorder": next(iter(store.sales_orders)).netvisor_key,
+        "purchaseinvoice": next(iter(store.purchase_invoices)).netvisor_key,
+        "purchaseorder": next(iter(store.purchase_orders)).netvisor_key,
+    }
+    sync.emu.clock.advance(timedelta(minutes=5))
+    for kind in ("customer", "vendor", "product"):
+        store.edit(kind, reread[kind], name=f"Muutettu {kind}")
+    invoice = store.sales_invoices.get(reread["salesinvoice"])
+    store.edit("salesinvoice", invoice.netvisor_key, lines=invoice.lines[:1])  # re-posts its voucher too
+    store.edit("salesorder", reread["salesorder"], our_reference="muutettu")
+    store.edit("purchaseinvoice", reread["purchaseinvoice"], description="muutettu")
+    store.edit("purchaseorder", reread["purchaseorder"], comment="muutettu")
+    sync.emu.clock.advance(timedelta(minutes=5))
+    assert sync().ok
+    before = snapshot(warehouse)
+
+    sync.emu.clock.advance(timedelta(hours=3))  # well inside the one-day lookback of every cursor
+    sync.emu.log.clear()
+    again = sync()
+    assert again.ok, again.errors
+    details = ["getcustomer", "getproduct", "getsalesinvoice", "getorder", "getpurchaseinvoice", "getpurchaseorder"]
+    assert sync.emu.log.counts() == unchanged_run_calls() + Counter(details)
+    # read again: each changed record once, and the voucher the invoice edit re-posted; nothing else changed
+    changed = {entry.table for entry in ENTRIES if entry.change_filter in ("changedsince", "lastmodified")}
+    rows = again.company(sync.org).rows
+    once = ["customers", "vendors", "products", "sales_invoices", "sales_orders", "purchase_invoices"]
+    once += ["purchase_orders", "vouchers"]
+    assert {table: rows[table] for table in changed} == dict.fromkeys(changed, 0) | dict.fromkeys(once, 1)
+    assert warehouse.duplicates() == {}
+    assert warehouse.orphans() == {}
+    assert snapshot(warehouse) == before
+
+
 def test_edits_deletes_and_invalidations_arrive_exactly(sync: Syncer) -> None:
     store, warehouse = sync.store, sync.warehouse
     assert sync().ok
