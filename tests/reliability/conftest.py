@@ -12,13 +12,10 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import httpx
 import pytest
 
@@ -27,13 +24,13 @@ from netvisor_sync.emulator import Emulator, EmulatorServer, serve
 from netvisor_sync.emulator.server import export_lines
 from netvisor_sync.sync import SyncSummary, run_sync
 
+from ..warehouse import CHILDREN, DATASET, POSTGRES_URL, Warehouse, postgres_warehouse
+
+__all__ = ["CHILDREN", "DATASET", "POSTGRES_URL", "Warehouse"]  # the tests import them from here too
+
 SCRIPT = shutil.which("netvisor-sync", path=str(Path(sys.executable).parent)) or "netvisor-sync"
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-DATASET = "netvisor_data"
 CLI_TIMEOUT = 120
 
-#: (line table, parent key column, parent table) for every child table of the catalog
-CHILDREN = [(child.table, child.parent_key, entry.table) for entry in ENTRIES for child in entry.children]
 #: every table keeps a cursor (the window end of its last loaded run) in the pipeline state
 CURSOR_TABLES = sorted(entry.table for entry in ENTRIES)
 
@@ -84,109 +81,14 @@ def served() -> Iterator[Callable[[Emulator], EmulatorServer]]:
 # -------------------------------------------------------------------------------------------------- warehouses
 
 
-@dataclass
-class Warehouse:
-    """A DuckDB file or a Postgres schema, with the SQL the checks need (``{ds}`` is the dataset)."""
-
-    destination: str
-    dataset: str = DATASET
-    kind: str = "duckdb"
-    _connect: Callable[[], Any] = field(default=lambda: None, repr=False)
-
-    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        sql = sql.replace("{ds}", self.dataset)
-        if self.kind == "duckdb":
-            with duckdb.connect(self.destination, read_only=True) as con:
-                return con.execute(sql, list(params)).fetchall()
-        con = self._connect()
-        try:
-            with con.cursor() as cur:
-                cur.execute(sql.replace("?", "%s"), params)
-                return list(cur.fetchall())
-        finally:
-            con.close()
-
-    def columns(self) -> dict[str, list[str]]:
-        """Data tables (not dlt's own) and their columns."""
-        rows = self.query(
-            "select table_name, column_name from information_schema.columns where table_schema = ? "
-            "order by table_name, column_name",
-            self.dataset,
-        )
-        tables: dict[str, list[str]] = {}
-        for table, column in rows:
-            if not table.startswith("_dlt"):
-                tables.setdefault(table, []).append(column)
-        return tables
-
-    def snapshot(self, only: Mapping[str, list[str]] | None = None) -> dict[str, list[tuple[Any, ...]]]:
-        """Every data table's rows (``only`` these columns, default all but dlt's bookkeeping), sorted."""
-        result = {}
-        for table, columns in (only or self.columns()).items():
-            keep = [c for c in columns if not c.startswith("_dlt")]
-            quoted = ", ".join(f'"{c}"' for c in keep)
-            rows = self.query(f'select {quoted} from {{ds}}."{table}"')
-            result[table] = sorted(rows, key=repr)
-        return result
-
-    def duplicates(self) -> dict[str, int]:
-        """Per table: rows minus distinct keys (keys: organisation + entity key, or parent key + position)."""
-        found = {}
-        keys: dict[str, str] = {entry.table: ", ".join(("organisation_id", *entry.key)) for entry in ENTRIES}
-        keys.update({child: f"organisation_id, {parent_key}, line_number" for child, parent_key, _ in CHILDREN})
-        present = self.columns()
-        for table, key in keys.items():
-            if table not in present:
-                continue
-            total, distinct = self.query(f"select count(*), count(distinct ({key})) from {{ds}}.{table}")[0]
-            if total != distinct:
-                found[table] = int(total) - int(distinct)
-        return found
-
-    def orphans(self) -> dict[str, int]:
-        """Per line table: lines whose parent row is missing."""
-        found = {}
-        present = self.columns()
-        for child, parent_key, parent in CHILDREN:
-            if child not in present:
-                continue
-            if parent not in present:
-                found[child] = int(self.query(f"select count(*) from {{ds}}.{child}")[0][0])
-                continue
-            (count,) = self.query(
-                f"select count(*) from {{ds}}.{child} c where not exists (select 1 from {{ds}}.{parent} p "
-                f"where p.organisation_id = c.organisation_id and p.netvisor_key = c.{parent_key})"
-            )[0]
-            if count:
-                found[child] = int(count)
-        return found
-
-
-def postgres_warehouse() -> Iterator[Warehouse]:
-    """A fresh Postgres schema (skip when the server is not there); dropped with its staging schema afterwards."""
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        psycopg2.connect(POSTGRES_URL, connect_timeout=3).close()
-    except psycopg2.OperationalError as error:
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}")
-    dataset = f"nv_rel_{uuid.uuid4().hex[:10]}"
-    yield Warehouse(POSTGRES_URL, dataset, "postgres", lambda: psycopg2.connect(POSTGRES_URL))
-    con = psycopg2.connect(POSTGRES_URL)
-    con.autocommit = True
-    with con.cursor() as cur:
-        for schema in (dataset, f"{dataset}_staging"):
-            cur.execute(f'drop schema if exists "{schema}" cascade')
-    con.close()
-
-
 @pytest.fixture
 def pg_warehouse() -> Iterator[Warehouse]:
-    yield from postgres_warehouse()
+    yield from postgres_warehouse("nv_rel")
 
 
 @pytest.fixture
 def pg_oracle_warehouse() -> Iterator[Warehouse]:
-    yield from postgres_warehouse()
+    yield from postgres_warehouse("nv_rel")
 
 
 def clean_sync(

@@ -1,24 +1,35 @@
-"""End to end: the emulator in-process -> transport -> parse -> dlt -> DuckDB (and Postgres), compared with the
-emulator's own books: counts, types, balanced vouchers, minimal calls, exact changes, isolation, failure safety."""
+"""End to end: the emulator in-process -> transport -> parse -> dlt -> DuckDB and Postgres, compared with the
+emulator's own books: counts, types, balances, balanced vouchers, minimal calls, exact changes, isolation, failure
+safety.
+
+Tests that take the ``warehouse`` (or ``sync``) fixture run once on DuckDB and once on Postgres (issue #4's "Done
+when"); ``duckdb_*`` ones check what does not depend on the destination (calls), on DuckDB only.
+"""
 
 from __future__ import annotations
 
+import calendar
 import json
 import math
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import dlt
 import pytest
+from dlt.common.storages.load_package import ParsedLoadJobFileName
 
+from netvisor_sync.arrow import BIGINT, BOOL, TEXT, ColumnType
 from netvisor_sync.catalog import ENTRIES
+from netvisor_sync.columns import all_declared_types
 from netvisor_sync.emulator import Emulator
 from netvisor_sync.fetch import month_windows
 from netvisor_sync.report import ProgressEvent
-from netvisor_sync.sync import status
+from netvisor_sync.sync import pipeline_name, resolve_destination, status
 
-from .conftest import Syncer, Warehouse
+from ..warehouse import Warehouse
+from .conftest import Syncer
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +59,11 @@ def expected_counts(store: Any) -> dict[str, int]:
 
 
 def unchanged_run_calls() -> Counter[str]:
-    """What "one call per resource" means: each list once (change-filtered or reference) plus each deleted feed."""
+    """What "one call per resource" means: each list once (change-filtered or reference) plus each deleted feed.
+
+    23 calls for the whole catalog: 16 list calls (``salesinvoicelist`` twice, as sales orders are its
+    ``listtype=preinvoice`` listing) and 7 ``deleted*.nv`` feeds; no detail call, since nothing changed.
+    """
     calls: Counter[str] = Counter()
     for entry in ENTRIES:
         calls[entry.resource] += 1
@@ -66,6 +81,84 @@ def snapshot(warehouse: Warehouse) -> dict[str, list[tuple[Any, ...]]]:
         keep = ", ".join(sorted(c for c in columns if c != "_dlt_load_id"))
         result[table] = sorted(warehouse.query(f"select {keep} from {{ds}}.{table}"), key=repr)
     return result
+
+
+#: a column the emulator's purchase orders carry that the parser does not declare yet (schema drift; being declared)
+KNOWN_DRIFT = ("purchase_orders", "purchase_order_lines_purchase_order_product_delivery_group_netvisor_key")
+#: the load file format of data tables per destination (``sql`` jobs are dlt's merge statements, no rows)
+DATA_FILE_FORMAT = {"duckdb": "parquet", "postgres": "csv"}
+
+
+def spelled(column: ColumnType) -> str:
+    """A declared type in :meth:`Warehouse.kinds` spelling (JSON columns are text in the warehouse)."""
+    if column.kind == "decimal":
+        return f"decimal({column.precision},{column.scale})"
+    return "text" if column.kind == "json" else column.kind
+
+
+def declared_kinds(warehouse: Warehouse) -> dict[str, dict[str, str]]:
+    """Every table's columns with their declared types, named as the destination names them.
+
+    The declarations of ``netvisor_sync.columns`` (docs/TABLES.md), plus what docs/TABLES.md says every row carries:
+    ``organisation_id``, the entry's key (a bigint unless declared), a line's parent key and position, the
+    ``_deleted`` hard-delete flag and dlt's ``_dlt_load_id``.
+    """
+    declared = all_declared_types()
+    tables: dict[str, dict[str, ColumnType]] = {}
+    for entry in ENTRIES:
+        tables[entry.table] = {"organisation_id": TEXT, **dict.fromkeys(entry.key, BIGINT), **declared[entry.table]}
+        for child in entry.children:
+            own = declared.get(child.table, {})
+            tables[child.table] = {"organisation_id": TEXT, child.parent_key: BIGINT, child.position: BIGINT, **own}
+    bookkeeping = {"_deleted": BOOL, "_dlt_load_id": TEXT}
+    return {
+        table: {warehouse.column_name(name): spelled(kind) for name, kind in {**columns, **bookkeeping}.items()}
+        for table, columns in tables.items()
+    }
+
+
+def type_differences(warehouse: Warehouse) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    """``(table, column) -> (loaded type, declared type)`` wherever they differ; ``None`` = no such column."""
+    loaded, declared = warehouse.kinds(), declared_kinds(warehouse)
+    differences = {}
+    for table in sorted(set(loaded) | set(declared)):
+        have, want = loaded.get(table, {}), declared.get(table, {})
+        for column in sorted(set(have) | set(want)):
+            if have.get(column) != want.get(column):
+                differences[table, column] = (have.get(column), want.get(column))
+    return differences
+
+
+def balance_dates(today: date) -> list[date]:
+    """The dates ``account_balances`` holds: every month end from January of last year before today, and today."""
+    dates, year, month = [], today.year - 1, 1
+    while (end := date(year, month, calendar.monthrange(year, month)[1])) < today:
+        dates.append(end)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return [*dates, today]
+
+
+def check_balances(warehouse: Warehouse, store: Any, today: date) -> None:
+    """``account_balances`` against the books: every posting account on every date, balance = Σ valid voucher lines
+    up to that date (the store's own ledger), debit - credit = balance."""
+    accounts = sorted(a.number for a in store.accounts if a.account_type == "account")
+    dates = balance_dates(today)
+    loaded = warehouse.query("select account_number, balance_date, debit, credit, balance from {ds}.account_balances")
+    assert sorted((number, day) for number, day, *_ in loaded) == [(n, d) for n in accounts for d in dates]
+    books = {day: store.account_balances(day) for day in dates}
+    wrong = [row for row in loaded if row[4] != books[row[1]].get(row[0], 0) or row[2] - row[3] != row[4]]
+    assert wrong == []
+    assert any(balance != 0 for *_, balance in loaded)
+
+
+def load_file_formats(pipelines: Path) -> dict[str, set[str]]:
+    """Per table, the file formats of every load job dlt completed (all runs, all companies); no job may have failed."""
+    assert list(pipelines.glob("*/load/loaded/*/failed_jobs/*")) == []
+    formats: dict[str, set[str]] = {}
+    for job in pipelines.glob("*/load/loaded/*/completed_jobs/*"):
+        parsed = ParsedLoadJobFileName.parse(job.name)
+        formats.setdefault(parsed.table_name, set()).add(parsed.file_format)
+    return formats
 
 
 def check_full_sync(sync: Syncer) -> None:
@@ -87,7 +180,7 @@ def check_full_sync(sync: Syncer) -> None:
     assert sum(e.rows for e in events if e.kind == "page" and e.resource == "accountingledger") == len(
         sync.store.vouchers
     )
-    assert warehouse.count("account_balances") > 0
+    check_balances(warehouse, sync.store, sync.emu.clock.now().date())
     types = warehouse.column_types()
     assert types["sales_invoices.amount"] == "DECIMAL(18,2)"
     assert types["voucher_lines.line_sum"].startswith("DECIMAL(")
@@ -105,18 +198,70 @@ def check_full_sync(sync: Syncer) -> None:
     again = sync()
     assert again.ok
     assert sync.emu.log.counts() == unchanged_run_calls()
+    assert sum(unchanged_run_calls().values()) == 23
     assert snapshot(warehouse) == before
 
+    # nothing went through dlt's row-by-row insert_values path (only dlt's own state table does)
+    formats = load_file_formats(sync.pipelines)
+    data_tables = {table for table in formats if not table.startswith("_dlt")}
+    assert data_tables == set(books) | {"account_balances"}
+    data_formats = {table: formats[table] - {"sql"} for table in data_tables}
+    assert data_formats == {table: {DATA_FILE_FORMAT[warehouse.kind]} for table in data_tables}
 
-def test_full_sync_into_duckdb_matches_the_books(sync: Syncer) -> None:
+    # every column of every table has its declared type, and no table holds an undeclared column
+    differences = type_differences(warehouse)
+    drift = (KNOWN_DRIFT[0], warehouse.column_name(KNOWN_DRIFT[1]))
+    assert {where: types for where, types in differences.items() if where != drift} == {}
+    if differences:
+        pytest.xfail(f"undeclared column {'.'.join(KNOWN_DRIFT)} (schema drift the parser does not declare yet)")
+
+
+def test_full_sync_matches_the_books_and_an_unchanged_rerun_changes_nothing(sync: Syncer) -> None:
     check_full_sync(sync)
 
 
-@pytest.mark.postgres
-def test_full_sync_into_postgres_matches_the_books(
-    partner_emulator: Emulator, postgres_warehouse: Warehouse, tmp_path: Path
-) -> None:
-    check_full_sync(Syncer(partner_emulator, postgres_warehouse, tmp_path / "pipelines"))
+def test_changes_inside_the_lookback_are_read_again_and_merge_without_duplicates(sync: Syncer) -> None:
+    """Every generated record was last modified days before "now", so the unchanged rerun above re-reads nothing.
+    Here records change just before the first run: the second run's change filter starts a day (the lookback)
+    before the first run's cursor, so it lists them again and fetches their details once more; merge keeps one row.
+    """
+    store, warehouse = sync.store, sync.warehouse
+    reread = {
+        "customer": next(iter(store.customers)).netvisor_key,
+        "vendor": next(iter(store.vendors)).netvisor_key,
+        "product": next(iter(store.products)).netvisor_key,
+        "salesinvoice": next(d for d in store.sales_invoices if len(d.lines) >= 2).netvisor_key,
+        "salesorder": next(iter(store.sales_orders)).netvisor_key,
+        "purchaseinvoice": next(iter(store.purchase_invoices)).netvisor_key,
+        "purchaseorder": next(iter(store.purchase_orders)).netvisor_key,
+    }
+    sync.emu.clock.advance(timedelta(minutes=5))
+    for kind in ("customer", "vendor", "product"):
+        store.edit(kind, reread[kind], name=f"Muutettu {kind}")
+    invoice = store.sales_invoices.get(reread["salesinvoice"])
+    store.edit("salesinvoice", invoice.netvisor_key, lines=invoice.lines[:1])  # re-posts its voucher too
+    store.edit("salesorder", reread["salesorder"], our_reference="muutettu")
+    store.edit("purchaseinvoice", reread["purchaseinvoice"], description="muutettu")
+    store.edit("purchaseorder", reread["purchaseorder"], comment="muutettu")
+    sync.emu.clock.advance(timedelta(minutes=5))
+    assert sync().ok
+    before = snapshot(warehouse)
+
+    sync.emu.clock.advance(timedelta(hours=3))  # well inside the one-day lookback of every cursor
+    sync.emu.log.clear()
+    again = sync()
+    assert again.ok, again.errors
+    details = ["getcustomer", "getproduct", "getsalesinvoice", "getorder", "getpurchaseinvoice", "getpurchaseorder"]
+    assert sync.emu.log.counts() == unchanged_run_calls() + Counter(details)
+    # read again: each changed record once, and the voucher the invoice edit re-posted; nothing else changed
+    changed = {entry.table for entry in ENTRIES if entry.change_filter in ("changedsince", "lastmodified")}
+    rows = again.company(sync.org).rows
+    once = ["customers", "vendors", "products", "sales_invoices", "sales_orders", "purchase_invoices"]
+    once += ["purchase_orders", "vouchers"]
+    assert {table: rows[table] for table in changed} == dict.fromkeys(changed, 0) | dict.fromkeys(once, 1)
+    assert warehouse.duplicates() == {}
+    assert warehouse.orphans() == {}
+    assert snapshot(warehouse) == before
 
 
 def test_edits_deletes_and_invalidations_arrive_exactly(sync: Syncer) -> None:
@@ -223,30 +368,47 @@ def test_the_cursor_does_not_move_when_the_load_fails(sync: Syncer) -> None:
     sync.emu.clock.advance(timedelta(days=2))
     store.edit("salesinvoice", invoice.netvisor_key, lines=invoice.lines[:1])
 
-    import duckdb
-
-    with duckdb.connect(warehouse.destination) as con:  # the load of accounts cannot write into a view
-        con.execute("alter table netvisor_data.accounts rename to accounts_kept")
-        con.execute("create view netvisor_data.accounts as select * from netvisor_data.accounts_kept")
+    # the load of accounts cannot write into a view (DISTINCT keeps Postgres from updating through it)
+    warehouse.execute(
+        "alter table {ds}.accounts rename to accounts_kept",
+        "create view {ds}.accounts as select distinct * from {ds}.accounts_kept",
+    )
     failed = sync(tables=tables)
     assert not failed.ok
     assert failed.errors
     assert status(sync.pipelines)[0].cursors == first.cursors
+    # nor in the destination, where a later run (or another machine) restores the state from
+    assert restored_cursors(sync, sync.pipelines.parent / "elsewhere") == first.cursors
 
-    with duckdb.connect(warehouse.destination) as con:
-        con.execute("drop view netvisor_data.accounts")
-        con.execute("alter table netvisor_data.accounts_kept rename to accounts")
+    warehouse.execute("drop view {ds}.accounts", "alter table {ds}.accounts_kept rename to accounts")
     assert sync(tables=tables).ok
     lines = warehouse.query(
         "select count(*) from {ds}.sales_invoice_lines where sales_invoice_key = ?", invoice.netvisor_key
     )
     assert lines == [(1,)]
-    assert status(sync.pipelines)[0].cursors["sales_invoices"] > first.cursors["sales_invoices"]
+    moved = status(sync.pipelines)[0].cursors
+    assert moved["sales_invoices"] > first.cursors["sales_invoices"]
+    assert restored_cursors(sync, sync.pipelines.parent / "later") == moved
 
 
-def test_a_full_sync_of_small_makes_the_fewest_calls_netvisor_allows(warehouse: Warehouse, tmp_path: Path) -> None:
+def restored_cursors(sync: Syncer, pipelines: Path) -> dict[str, str]:
+    """The cursors a machine without local state restores from the destination (``sync_destination``)."""
+    pipeline = dlt.pipeline(
+        pipeline_name=pipeline_name(sync.org),
+        destination=resolve_destination(sync.warehouse.destination)[0],
+        dataset_name=sync.warehouse.dataset,
+        pipelines_dir=str(pipelines),
+    )
+    pipeline.sync_destination()
+    [restored] = status(pipelines)
+    return restored.cursors
+
+
+def test_a_full_sync_of_small_makes_the_fewest_calls_netvisor_allows(
+    duckdb_warehouse: Warehouse, tmp_path: Path
+) -> None:
     emu = Emulator(profile="small", seed=1)
-    sync = Syncer(emu, warehouse, tmp_path / "pipelines")
+    sync = Syncer(emu, duckdb_warehouse, tmp_path / "pipelines")
     store = sync.store
     tables = ["customers", "vendors", "products", "sales_invoices", "sales_orders", "purchase_invoices", "vouchers"]
     tables += ["sales_payments", "purchase_payments", "purchase_orders"]
@@ -278,10 +440,11 @@ def test_a_full_sync_of_small_makes_the_fewest_calls_netvisor_allows(warehouse: 
         }
     )
     assert emu.log.counts() == lower_bound
-    assert warehouse.count("vouchers") == expected_counts(store)["vouchers"]
+    assert duckdb_warehouse.count("vouchers") == expected_counts(store)["vouchers"]
 
 
-def test_start_date_bounds_history_and_backfills_month_by_month(sync: Syncer) -> None:
+def test_start_date_bounds_history_and_backfills_month_by_month(duckdb_sync: Syncer) -> None:
+    sync = duckdb_sync
     store = sync.store
     dates = sorted(v.date for v in store.vouchers)
     start = dates[len(dates) // 2].replace(day=1)

@@ -77,7 +77,8 @@ def test_an_alias_counts_as_the_setting_it_names(monkeypatch: pytest.MonkeyPatch
     assert settings == {"max_memory": "2GB", "worker_threads": 2, "preserve_insertion_order": False}
 
 
-def test_run_sync_loads_with_the_users_memory_limit(sync: Syncer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_sync_loads_with_the_users_memory_limit(duckdb_sync: Syncer, monkeypatch: pytest.MonkeyPatch) -> None:
+    sync = duckdb_sync
     # a limit no load fits in: if the sync used anything but the user's setting, it would succeed
     monkeypatch.setenv(USER_CONFIG, '{"memory_limit": "1MB"}')
 

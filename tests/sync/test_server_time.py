@@ -14,7 +14,7 @@ from netvisor_sync.errors import MalformedResponse
 from netvisor_sync.parse import read_timestamp
 from netvisor_sync.sync import SyncSummary, run_sync, status
 
-from .conftest import Warehouse
+from ..warehouse import Warehouse
 
 OK = b"<?xml version='1.0' encoding='utf-8'?><Root><ResponseStatus><Status>OK</Status>%s</ResponseStatus>%s</Root>"
 
@@ -64,12 +64,13 @@ def _sync(emu: Emulator, warehouse: Warehouse, pipelines: Path, client_now: date
 
 
 @pytest.mark.parametrize("client_offset", [timedelta(hours=-5), timedelta(hours=5)], ids=["behind", "ahead"])
-def test_cursors_are_netvisors_own_time(warehouse: Warehouse, tmp_path: Path, client_offset: timedelta) -> None:
+def test_cursors_are_netvisors_own_time(duckdb_warehouse: Warehouse, tmp_path: Path, client_offset: timedelta) -> None:
     """This machine's clock is five hours off; the cursor is the server's time, so changes arrive exactly once.
 
     Behind: a cursor on the client clock would re-read what changed in the five hours before the first run.
     Ahead: it would skip what changed in the five hours after it.
     """
+    warehouse = duckdb_warehouse
     clock = Clock.frozen(SERVER_NOW - timedelta(hours=2))
     emu = Emulator(profile="partner-test", seed=4, clock=clock)
     store = emu.companies[emu.organisation_ids[0]].store

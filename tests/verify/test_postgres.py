@@ -14,9 +14,8 @@ from netvisor_sync.emulator import Emulator
 from netvisor_sync.sync import run_sync
 from netvisor_sync.verify import verify
 
+from ..warehouse import POSTGRES_URL, drop_schemas, postgres
 from .conftest import failing
-
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -24,19 +23,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 @pytest.fixture
 def schema() -> Iterator[tuple[Any, str]]:
     """A fresh dataset name and a connection factory; the schema (and dlt's staging schema) is dropped afterwards."""
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        psycopg2.connect(POSTGRES_URL, connect_timeout=3).close()
-    except psycopg2.OperationalError as error:
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}")
+    psycopg2 = postgres()
     dataset = f"nv_verify_{uuid.uuid4().hex[:10]}"
     yield psycopg2, dataset
-    con = psycopg2.connect(POSTGRES_URL)
-    con.autocommit = True
-    with con.cursor() as cur:
-        for name in (dataset, f"{dataset}_staging"):
-            cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-    con.close()
+    drop_schemas(dataset)
 
 
 def test_verify_on_postgres(schema: tuple[Any, str], tmp_path: Path) -> None:
