@@ -8,12 +8,14 @@ Design (why it is built this way):
   the companies come from the settings
   (:func:`~netvisor_sync.config.load_settings`), a company's own identifiers may also live in its pipeline's section
   ``[netvisor_<id>.sources.netvisor]``, the dlt way.
-* **Parallel across companies, serial within one.** ``workers`` threads each take a company and run its extract and
-  normalize. Within a company each table reads ahead in a thread of its own (``source._prefetched``), but only one
-  Netvisor request of that company is in flight at a time (the transport holds a lock per organisation, and
-  ``source.CALLERS`` lets only the next caller wait for it). Only ``load`` (and the state restore before extract)
-  runs under one process-wide lock: DuckDB is a single-writer file, and serial loads mean companies never share the
-  staging dataset at the same time (dlt#4297). Netvisor calls, the slow part, overlap freely across companies.
+* **Parallel across companies, serial within one.** ``workers`` worker processes (:mod:`netvisor_sync.parallel`;
+  threads of this process when the caller passes objects that live here: an ``http_transport`` or a ``clock``) each
+  take a company and run its extract and normalize. Within a company each table reads ahead in a thread of its own
+  (``source._prefetched``), but only one Netvisor request of that company is in flight at a time (the transport holds
+  a lock per organisation, and ``source.CALLERS`` lets only the next caller wait for it). Only ``load`` (and the
+  state restore before extract) runs under one lock, shared by the worker processes: DuckDB is a single-writer file,
+  and serial loads mean companies never share the staging dataset at the same time (dlt#4297). Netvisor calls, the
+  slow part, overlap freely across companies.
 * **Cursors move only with a successful load.** dlt writes the new state into the load package. If the load fails,
   the company's pending package and local working state are dropped, and the next run restores the state from the
   destination (``sync_destination``), i.e. the cursor of the last load that did succeed, and re-reads.

@@ -51,10 +51,10 @@ def test_other_destinations_are_left_alone(tmp_path: Path) -> None:
 
 
 def test_a_sync_works_with_a_setting_duckdb_fixes_when_it_opens_the_file(
-    sync: Syncer, monkeypatch: pytest.MonkeyPatch
+    duckdb_sync: Syncer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # dlt passes custom_user_agent to duckdb.connect; a database held open without it would refuse dlt's connection
     monkeypatch.setenv(USER_CONFIG, '{"custom_user_agent": "netvisor-sync-test"}')
-    summary = sync(tables=["accounts", "vouchers"], workers=1)
+    summary = duckdb_sync(tables=["accounts", "vouchers"], workers=1)
     assert summary.ok, summary.errors
-    assert sync.warehouse.count("accounts") > 0
+    assert duckdb_sync.warehouse.count("accounts") > 0

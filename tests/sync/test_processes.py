@@ -23,7 +23,7 @@ from netvisor_sync.parallel import _result
 from netvisor_sync.report import ProgressEvent
 from netvisor_sync.sync import SyncSummary, run_sync
 
-from .conftest import Warehouse
+from ..warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +63,7 @@ def test_companies_in_processes_load_what_threads_load(
 ) -> None:
     events: list[ProgressEvent] = []
     in_processes = _run(served, duckdb_warehouse, tmp_path, workers=3, processes=True, progress=events.append)
-    threads = Warehouse(str(tmp_path / "threads.duckdb"), "netvisor_data", "duckdb", lambda: None)
+    threads = Warehouse(str(tmp_path / "threads.duckdb"), "netvisor_data", "duckdb")
     in_threads = _run(served, threads, tmp_path, workers=3, processes=False, pipelines="threads")
 
     assert in_processes.ok, in_processes.errors
@@ -85,7 +85,7 @@ def test_companies_in_processes_load_what_threads_load(
 def test_worker_logs_reach_the_callers_loggers(
     served: EmulatorServer, duckdb_warehouse: Warehouse, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    served.emulator.faults = FaultPlan.from_dict({"faults": [{"kind": "technical_error", "nth": [2]}]})
+    served.emulator.faults = FaultPlan.from_dict({"faults": [{"kind": "technical_error", "nth": 2}]})
     with caplog.at_level(logging.WARNING, logger="netvisor_sync"):
         summary = _run(served, duckdb_warehouse, tmp_path, workers=2, processes=True)
     assert summary.ok, summary.errors
@@ -114,7 +114,7 @@ def test_workers_take_the_callers_settings_as_they_are_when_the_run_starts(
     assert _run(served, duckdb_warehouse, tmp_path, workers=2, processes=True).ok  # the fork server is running now
     # a DuckDB memory limit no load fits in, set after the fork server started: the workers must still see it
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG", '{"memory_limit": "1MB"}')
-    fresh = Warehouse(str(tmp_path / "fresh.duckdb"), "netvisor_data", "duckdb", lambda: None)
+    fresh = Warehouse(str(tmp_path / "fresh.duckdb"), "netvisor_data", "duckdb")
 
     summary = _run(served, fresh, tmp_path, workers=2, processes=True, pipelines="fresh")
 
