@@ -47,6 +47,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -86,8 +87,8 @@ LIST_BYTES = 8 * 1024 * 1024
 #: Batches a resource's producer may have ready before the resource takes them (see :func:`_prefetched`).
 PREFETCH_DEPTH = 1
 #: Tables of one company that may be inside a call at once: one in flight, the next one ready to go when it ends.
-#: Netvisor serves one at a time anyway, and a request waiting for the organisation lock was signed before it
-#: waited, so more callers would only let signatures age behind longer queues.
+#: Netvisor serves one at a time anyway, so more callers would only queue longer. A turn covers the request and the
+#: download of its answer, not the parsing: a table that parses its answer lets the next table call meanwhile.
 CALLERS = 2
 
 
@@ -100,6 +101,8 @@ class CompanyReader:
     client: Any = None  # the NetvisorClient behind fetch_for, if any: its stats count the calls
     #: turns for the company's tables to call Netvisor (:data:`CALLERS` at once; see :func:`_prefetched`)
     callers: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(CALLERS), repr=False)
+    #: ``fetch_for``'s fetches take ``callers`` turns themselves, around the request only (:func:`client_fetch`)
+    takes_turns: bool = False
 
 
 @dataclass
@@ -211,12 +214,26 @@ def client_reader(
 ) -> CompanyReader:
     """A :class:`CompanyReader` over a new :class:`~netvisor_sync.transport.NetvisorClient` (``.client``)."""
     client = NetvisorClient(credentials, base_url=base_url, transport=http_transport)
-    return CompanyReader(credentials.organisation_id, lambda table: client_fetch(client, table, report), client)
+    callers = threading.Semaphore(CALLERS)
+    return CompanyReader(
+        credentials.organisation_id,
+        lambda table: client_fetch(client, table, report, callers),
+        client,
+        callers=callers,
+        takes_turns=True,
+    )
 
 
-def client_fetch(client: Any, table: str, report: RunReport | None) -> Fetch:
-    """A :data:`~netvisor_sync.fetch.Fetch` over a Netvisor client and the parser, emitting progress per call."""
+def client_fetch(
+    client: Any, table: str, report: RunReport | None, turns: AbstractContextManager[Any] | None = None
+) -> Fetch:
+    """A :data:`~netvisor_sync.fetch.Fetch` over a Netvisor client and the parser, emitting progress per call.
+
+    ``turns`` (a company's :attr:`CompanyReader.callers`) is held for the request and the download of its answer
+    only: the answer is checked and parsed after the turn went to the next table.
+    """
     organisation_id = client.credentials.organisation_id
+    turn = turns if turns is not None else nullcontext()
 
     def fetch(resource: str, params: Mapping[str, str]) -> Page:
         # The transport only checks the envelope, so a 200 whose records are cut or broken further down is found
@@ -224,7 +241,8 @@ def client_fetch(client: Any, table: str, report: RunReport | None) -> Fetch:
         # number of times, before anything of it is yielded (see _checked_records).
         attempt = 0
         while True:
-            response = client.get(resource, params)
+            with turn:
+                response = client.get(resource, params)
             try:
                 records, server_time = _checked_records(resource, response)
             except MalformedResponse:
@@ -420,7 +438,9 @@ def _prefetched(entry: Entry, company: CompanyReader, window: Window) -> Prefetc
     The planner fills ``window`` in the producer thread; it is read here only once the batches are exhausted.
     """
     stop = threading.Event()
-    fetch = _taking_turns(guarded(company.fetch_for(entry.table), stop), company.callers)
+    fetch = guarded(company.fetch_for(entry.table), stop)
+    if not company.takes_turns:
+        fetch = _taking_turns(fetch, company.callers)
     name = f"netvisor-prefetch-{company.organisation_id}-{entry.table}"
     return Prefetched(read_entry(entry, fetch, window), depth=PREFETCH_DEPTH, name=name, stop=stop)
 

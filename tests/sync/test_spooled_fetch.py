@@ -9,6 +9,7 @@ the client's memory, not the fake server's.
 from __future__ import annotations
 
 import gc
+import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from netvisor_sync import source
 from netvisor_sync.auth import Credentials
 from netvisor_sync.catalog import CATALOG
 from netvisor_sync.errors import MalformedResponse
@@ -167,3 +169,25 @@ def test_a_body_broken_every_time_fails_without_yielding_anything(vouchers: int)
     assert handed_on == []
     assert len(client.responses) == client.malformed_retries + 1
     assert all(response.spool.closed for response in client.responses)
+
+
+@pytest.mark.parametrize("vouchers", [100, 12_000], ids=["listed", "streamed"])
+def test_a_turn_covers_the_request_not_the_parsing(vouchers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the next table of the company may call while this one checks and parses its answer
+    turns = threading.Semaphore(1)
+    free_while_parsing: list[bool] = []
+    real_records = source._checked_records
+
+    def checked(resource: str, response: NetvisorResponse) -> Any:
+        free = turns.acquire(blocking=False)
+        free_while_parsing.append(free)
+        if free:
+            turns.release()
+        return real_records(resource, response)
+
+    monkeypatch.setattr(source, "_checked_records", checked)
+    client = recording_client(lambda _: ledger(vouchers))
+    fetch = client_fetch(client, "vouchers", None, turns)
+    rows = [row for batch in read_entry(CATALOG["vouchers"], fetch, Window(today=TODAY)) for row in batch.rows]
+    assert len(rows) == vouchers
+    assert free_while_parsing == [True]
