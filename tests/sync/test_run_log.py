@@ -57,7 +57,8 @@ def test_a_failed_company_is_logged_beside_the_one_that_succeeded(warehouse: War
     assert companies[fine].last_run_ok is True
 
 
-def test_several_runs_newest_first_including_a_failed_load(sync: Syncer) -> None:
+def test_several_runs_newest_first_including_a_failed_load(duckdb_sync: Syncer) -> None:
+    sync = duckdb_sync  # the failed load is made by a view DuckDB cannot write into
     assert sync(tables=TABLES).ok
     sync.emu.block(sync.org, "paymenttermlist")
     assert not sync(tables=TABLES).ok
