@@ -6,6 +6,7 @@ The tree::
     ├── ConfigError                        a setting is missing or malformed (names the setting and where to set it)
     ├── ReadOnlyViolation                  a write/delete or unknown resource was about to be called; nothing was sent
     ├── SchemaDrift                        undeclared columns arrived and the schema contract is freeze
+    ├── Interrupted                        the run was interrupted (Ctrl-C); the company's cursors did not move
     ├── TransportError                     the request did not get a usable answer
     │   ├── ConnectError                   connection refused/reset, DNS, TLS           (retryable)
     │   ├── RequestTimeout                 no answer within the timeout                 (retryable)
@@ -53,6 +54,10 @@ class ReadOnlyViolation(NetvisorSyncError):
 
 class SchemaDrift(NetvisorSyncError):
     """Netvisor sent columns this version does not declare, and the schema contract is ``freeze``: nothing loads."""
+
+
+class Interrupted(NetvisorSyncError):
+    """The run was interrupted (Ctrl-C) before this company was loaded; its cursors did not move."""
 
 
 class TransportError(NetvisorSyncError):

@@ -21,10 +21,12 @@ started earlier would otherwise hand workers an environment from before the call
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -78,12 +80,30 @@ def run_in_processes(
             initargs=(events, lock),
         ) as pool:
             futures = [pool.submit(_run_company, job, credentials) for credentials in companies]
-            results = [_result(future, credentials) for future, credentials in zip(futures, companies, strict=True)]
+            try:
+                results = [_result(future, c) for future, c in zip(futures, companies, strict=True)]
+            except KeyboardInterrupt:
+                _interrupt(pool, futures)
+                raise
     finally:
         events.put(None)
         relay.join()
         events.close()
     return results
+
+
+def _interrupt(pool: ProcessPoolExecutor, futures: list[Future[Any]]) -> None:
+    """Ctrl-C: no company starts any more, and the workers are interrupted too.
+
+    A terminal sends SIGINT to the workers as well; a signal sent to this process alone is passed on, so that the
+    workers stop as a threaded run's companies do (before their next batch; a running load finishes).
+    """
+    for future in futures:
+        future.cancel()
+    for process in list(getattr(pool, "_processes", {}).values()):  # the executor keeps no public list of them
+        if process.is_alive() and process.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGINT)
 
 
 def _context() -> BaseContext:
@@ -148,11 +168,20 @@ def _run_company(job: CompanyJob, credentials: Credentials) -> Any:
     os.environ.update(job.environ)
     os.chdir(job.cwd)
     events = _WORKER["events"]
+    cancel = threading.Event()
 
     def forward(event: ProgressEvent) -> None:
         events.put(("event", event))
 
-    return sync.run_company(job, credentials, progress=forward)
+    def interrupted(signum: int, frame: Any) -> None:
+        cancel.set()  # the company's tables stop before their next call, also those already waiting for a turn
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        return sync.run_company(job, credentials, progress=forward, cancel=cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _Tagged:

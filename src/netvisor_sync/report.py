@@ -58,6 +58,8 @@ class RunReport:
     skipped: list[Skipped] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: set when the run is interrupted: the company's tables stop before their next batch and call
+    cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def emit(self, event: ProgressEvent) -> None:

@@ -64,6 +64,7 @@ from netvisor_sync.config import refuse_unknown_keys, validate_settings
 from netvisor_sync.errors import (
     RIGHTS_FIX,
     AuthenticationFailed,
+    Interrupted,
     MalformedResponse,
     NetvisorError,
     ResponseError,
@@ -242,6 +243,8 @@ def client_fetch(
         attempt = 0
         while True:
             with turn:
+                if report is not None and report.cancelled.is_set():  # Ctrl-C while this table waited for its turn
+                    raise Interrupted(f"{organisation_id}: interrupted before {resource}.nv was called")
                 response = client.get(resource, params)
             try:
                 records, server_time = _checked_records(resource, response)
@@ -378,6 +381,8 @@ def _company_tables(
     answered = False
     try:
         for batch in batches.polled():
+            if report.cancelled.is_set():  # Ctrl-C: stop here; the producer stops before its next call (finally)
+                raise Interrupted(f"{org}: interrupted before {entry.table} was read; nothing of this run was loaded")
             if batch is None:
                 yield None  # the next batch is still on its way: dlt serves the other resources meanwhile
                 continue

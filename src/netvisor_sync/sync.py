@@ -264,14 +264,45 @@ def run_sync(
     if processes:
         summary.companies = run_in_processes(job, companies, workers, progress)
     else:
-
-        def one(credentials: Credentials) -> CompanySummary:
-            return run_company(job, credentials, progress=progress, http_transport=http_transport, clock=clock)
-
-        with ThreadPoolExecutor(max_workers=min(workers, len(companies)), thread_name_prefix="netvisor") as pool:
-            summary.companies = list(pool.map(one, companies))
+        summary.companies = _run_in_threads(
+            job, companies, workers, progress=progress, http_transport=http_transport, clock=clock
+        )
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _run_in_threads(
+    job: CompanyJob,
+    companies: Sequence[Credentials],
+    workers: int,
+    *,
+    progress: Progress | None,
+    http_transport: Any,
+    clock: Callable[[], datetime] | None,
+) -> list[CompanySummary]:
+    """Each company's run in a thread of this process, ``workers`` at a time.
+
+    Ctrl-C reaches only this (the main) thread: it tells every company to stop before its next batch and call,
+    waits for them (a load already running finishes; its cursors move only with it) and raises again.
+    """
+    cancel = threading.Event()
+
+    def one(credentials: Credentials) -> CompanySummary:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        return run_company(
+            job, credentials, progress=progress, http_transport=http_transport, clock=clock, cancel=cancel
+        )
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(companies)), thread_name_prefix="netvisor") as pool:
+        futures = [pool.submit(one, credentials) for credentials in companies]
+        try:
+            return [future.result() for future in futures]
+        except KeyboardInterrupt:
+            cancel.set()
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def run_company(
@@ -281,11 +312,16 @@ def run_company(
     progress: Progress | None = None,
     http_transport: Any = None,
     clock: Callable[[], datetime] | None = None,
+    cancel: threading.Event | None = None,
 ) -> CompanySummary:
-    """One company's whole run (what :func:`run_sync` does per company, in a thread or a worker process)."""
+    """One company's whole run (what :func:`run_sync` does per company, in a thread or a worker process).
+
+    ``cancel``: once set, the company's tables stop before their next batch
+    (:class:`~netvisor_sync.errors.Interrupted`).
+    """
     _enable_load_ids()
     entries = select_entries(job.tables)
-    report = RunReport(progress=progress)
+    report = RunReport(progress=progress, cancelled=cancel or threading.Event())
     reader = client_reader(credentials, job.base_url, http_transport, report)
     plan = Plan(entries, [reader], make_options(**job.options), report, clock)
     try:
@@ -461,11 +497,13 @@ def _forget_unloaded(pipeline: Any) -> None:
 
 
 def _describe(error: BaseException) -> str:
-    """The innermost netvisor-sync error if dlt wrapped one, else the error itself."""
+    """The innermost netvisor-sync error if dlt wrapped one (an interrupt in plain words), else the error itself."""
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, NetvisorSyncError):
             return str(seen)
+        if isinstance(seen, KeyboardInterrupt):
+            return "interrupted (Ctrl-C); nothing of this run was loaded, the next run reads the same changes"
         seen = seen.__cause__ or seen.__context__
     return f"{type(error).__name__}: {error}"
 
