@@ -160,7 +160,7 @@ def netvisor_source(  # noqa: PLR0917 - dlt fills source arguments by name from 
         language: FI, EN or SE; EN keeps status texts stable.
         mac_algorithm: HMACSHA256 (default), SHA256 or MD5.
         start_date: ledger start date (``yyyy-MM-dd``): history before it is not loaded; the first sync backfills
-            from it in monthly windows.
+            from it in date windows (a month each; 12 months for purchase invoices and orders).
         lookback: overlap of incremental reads: hours as a number, or ``"36h"``/``"2d"`` (default one day).
         tables: tables to load (default all); unknown names raise ConfigError listing the valid ones.
         exclude_columns: columns never loaded: ``"email"`` (every table, and inside nested JSON),
