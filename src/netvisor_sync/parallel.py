@@ -60,6 +60,8 @@ class CompanyJob:
     pipelines_dir: str | None
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: str = field(default_factory=os.getcwd)
+    #: the caller's level for netvisor-sync's loggers: a worker sends only the records the caller would have logged
+    log_level: int = field(default_factory=lambda: logging.getLogger("netvisor_sync").getEffectiveLevel())
 
 
 def run_in_processes(
@@ -155,10 +157,8 @@ def _start_worker(events: Any, lock: Any) -> None:
 
     sync.share_load_lock(lock)
     _WORKER["events"] = events
-    root = logging.getLogger()
     # a QueueHandler only ever calls put_nowait; its type asks for a whole queue
-    root.handlers[:] = [logging.handlers.QueueHandler(cast(Any, _Tagged(events)))]
-    root.setLevel(logging.DEBUG)  # the caller's loggers decide what they keep
+    logging.getLogger().handlers[:] = [logging.handlers.QueueHandler(cast(Any, _Tagged(events)))]
 
 
 def _run_company(job: CompanyJob, credentials: Credentials) -> Any:
@@ -167,6 +167,7 @@ def _run_company(job: CompanyJob, credentials: Credentials) -> Any:
     os.environ.clear()
     os.environ.update(job.environ)
     os.chdir(job.cwd)
+    logging.getLogger().setLevel(job.log_level)
     events = _WORKER["events"]
     cancel = threading.Event()
 
