@@ -207,6 +207,21 @@ class Documents:
     def _purchase_paid_of(self, g: int) -> bool:
         return g // self.pi < self.months - 1 and hash3(self.seed, _PI_PAY, g) % 100 < 85
 
+    @staticmethod
+    def sales_basket_slot(h: int, special: str = NORMAL) -> tuple[int, int]:
+        """The basket (sale kind, index) a sales document drawn from the hash ``h`` takes its lines from."""
+        return 1 if special == SEK else 2 if special == USD else 0, (h >> 42) & _BASKET_MASK
+
+    def sales_basket_of(self, g: int) -> tuple[int, int, bool]:
+        """Which basket sales invoice ``g`` posts, and whether negated: a credit note posts its invoice's negated.
+
+        What ``_sales_invoice`` draws, without building the invoice (``books`` sums the ledger with it).
+        """
+        special = self.sales_special(g)
+        if special == CREDIT_NOTE:
+            return (*self.sales_basket_slot(hash3(self.seed, _SI, g - 1)), True)
+        return (*self.sales_basket_slot(hash3(self.seed, _SI, g), special), False)
+
     def sales_document(
         self, h: int, *, key: int, kind: str, number: int, on: date, special: str = NORMAL
     ) -> GeneratedSalesDocument:
@@ -225,8 +240,7 @@ class Documents:
         net_days = chart.NET_DAYS[c.payment_term_key]
         seller = _SELLERS[((h >> 32) & 0xFF) % len(_SELLERS)]
         comment = "" if (h >> 40) & 3 else "Asiakas toivoi laskun sähköpostiin."
-        sale = 1 if special == SEK else 2 if special == USD else 0
-        basket = self.baskets.sales(sale, (h >> 42) & _BASKET_MASK)
+        basket = self.baskets.sales(*self.sales_basket_slot(h, special))
         amount = basket.amount
         rate = _rate(special, on) if foreign else ONE
         # positional, in the field order of SalesDocument: this runs for every invoice a list request reads
@@ -326,12 +340,7 @@ class Documents:
 
         The vendor comes from the low 32 bits of the hash ``h``, the basket (see :mod:`.baskets`) from high ones.
         """
-        low = h & 0xFFFFFFFF
-        if foreign and self.vendors >= 10:
-            index = 9 + 10 * ((low * (self.vendors // 10)) >> 32)
-        else:
-            index = (low * self.vendors) >> 32
-        v: Vendor = self.vendor(index)
+        v = self._purchase_vendor(h, foreign=foreign)
         basket = self.baskets.purchase(baskets.region_of(v.country), (h >> 42) & _BASKET_MASK)
         amount = basket.amount
         currency = {"SE": "SEK", "US": "USD"}.get(v.country, "EUR")
@@ -344,6 +353,18 @@ class Documents:
         )  # fmt: skip
         inv.basket = basket
         return inv
+
+    def _purchase_vendor(self, h: int, *, foreign: bool) -> Vendor:
+        low = h & 0xFFFFFFFF
+        if foreign and self.vendors >= 10:
+            return self.vendor(9 + 10 * ((low * (self.vendors // 10)) >> 32))
+        return self.vendor((low * self.vendors) >> 32)
+
+    def purchase_basket_of(self, g: int) -> tuple[int, int]:
+        """Which basket (vendor region, index) purchase invoice ``g`` posts, without building the invoice."""
+        h = hash3(self.seed, _PI, g)
+        v = self._purchase_vendor(h, foreign=self.purchase_special(g) == FOREIGN_VENDOR)
+        return baskets.region_of(v.country), (h >> 42) & _BASKET_MASK
 
     def purchase_invoice(self, g: int) -> PurchaseInvoice:
         """Purchase invoice ``g``; recently built ones are kept, as for :meth:`sales_invoice`."""

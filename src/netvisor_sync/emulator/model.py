@@ -9,7 +9,7 @@ as Netvisor reports them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -451,4 +451,9 @@ class CompanyView(Protocol):
 
     def tombstones(self, kind: TombstoneKind, since: datetime) -> Iterator[Tombstone]:
         """Deletions of ``kind`` at or after ``since``, oldest first."""
+        ...
+
+    def account_totals(self, numbers: Iterable[int], days: Sequence[date]) -> dict[int, list[tuple[Decimal, Decimal]]]:
+        """Per account number in ``numbers``: the debit and the credit sums of valid vouchers dated up to each of
+        ``days`` (``accountbalance.nv``); ``balances.of_vouchers`` computes it from the vouchers."""
         ...
