@@ -299,6 +299,7 @@ class Documents:
         basket = doc.basket = baskets.credit_basket(doc.basket, f"Hyvitys laskulle {number - 1}")
         doc.amount, doc.net_amount, doc.vat_amount = basket.amount, basket.net, basket.vat
         doc.due_date, doc.credited_invoice_key = on, key - 1
+        doc.comment_lines = [posting.credit_note_comment(number - 1)]
         doc.modified = self.timeline.stamp(on, g * 97)
         doc.voucher_key, doc.voucher_number = self.sales_voucher_key(g), g + 1
         doc.status, doc.open_sum = "paid", ZERO

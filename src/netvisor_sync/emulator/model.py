@@ -148,6 +148,14 @@ class SalesDocument:
     voucher_number: int | None = None
     credited_invoice_key: int | None = None  # set on credit notes
     modified: datetime = datetime(2000, 1, 1)
+    #: free-text comment rows of the document (getsalesinvoice ``showcommentlines``), after the product lines
+    comment_lines: list[str] = field(default_factory=list)
+    #: the salesinvoicebatch.nv import batch the invoice came in (``salesinvoicebatchid``); generated ones: none
+    batch_id: int | None = None
+    #: the company's auxiliary trade name (aputoiminimi) the invoice was sent under, and its key; "" / None: the
+    #: company's own name (every generated invoice)
+    second_name: str = ""
+    second_name_key: int | None = None
 
 
 @dataclass(slots=True)
@@ -198,6 +206,8 @@ class PurchaseInvoice:
     voucher_number: int | None = None
     is_accounted: bool = True
     modified: datetime = datetime(2000, 1, 1)
+    #: the import batch the invoice came in (``purchaseinvoicebatchid``); generated ones: none
+    batch_id: int | None = None
 
 
 @dataclass(slots=True)

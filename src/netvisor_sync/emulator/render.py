@@ -34,6 +34,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from netvisor_sync.emulator import model as m
+from netvisor_sync.emulator.invoice_pdf import invoice_pdf_base64
 from netvisor_sync.emulator.reply import OK_ENVELOPE_TAIL, Reply, ok_envelope_head
 
 #: records per streamed byte chunk
@@ -460,9 +461,21 @@ def _sales_customer(d: m.SalesDocument) -> tuple[str, str]:
     return parts
 
 
-def sales_item(d: m.SalesDocument, ctx: Context, *, credited: bool) -> str:
-    """getsalesinvoice/getorder ``SalesInvoice``; ``credited`` adds ``CreditedInvoiceNetvisorKey`` (replyoption 16)."""
+def sales_item(
+    d: m.SalesDocument,
+    ctx: Context,
+    *,
+    credited: bool,
+    comments: bool = False,
+    pdf: bool = False,
+    attachments: bool = False,
+) -> str:
+    """getsalesinvoice/getorder ``SalesInvoice``; ``credited`` adds ``CreditedInvoiceNetvisorKey`` (replyoption 16),
+    ``comments`` the comment lines after the product lines (showcommentlines), ``pdf`` the invoice image
+    (``LastSentInvoicePDFBase64Data``), ``attachments`` the ``SalesInvoiceAttachments`` aggregate (includeattachments;
+    the model keeps no attachment files, so it is empty)."""
     foreign = f"<ForeignCurrencyAmount>{dot(d.foreign_amount)}</ForeignCurrencyAmount>" if d.foreign_amount else ""
+    image = f"<LastSentInvoicePDFBase64Data>{invoice_pdf_base64(d)}</LastSentInvoicePDFBase64Data>" if pdf else ""
     credit = (
         f"<CreditedInvoiceNetvisorKey>{d.credited_invoice_key}</CreditedInvoiceNetvisorKey>"
         if credited and d.credited_invoice_key is not None
@@ -474,6 +487,10 @@ def sales_item(d: m.SalesDocument, ctx: Context, *, credited: bool) -> str:
         else ""
     )
     lines = "".join(sales_line(line, ctx) for line in d.lines)
+    if comments:
+        lines += "".join(
+            f"<SalesInvoiceCommentLine>{el('Comment', text)}</SalesInvoiceCommentLine>" for text in d.comment_lines
+        )
     customer, delivery = _sales_customer(d)
     return (
         f"  <SalesInvoice><SalesInvoiceNetvisorKey>{d.netvisor_key}</SalesInvoiceNetvisorKey>"
@@ -487,10 +504,11 @@ def sales_item(d: m.SalesDocument, ctx: Context, *, credited: bool) -> str:
         f"<SalesInvoiceFreeTextBeforeLines /><SalesInvoiceFreeTextAfterLines />"
         f"{el('SalesInvoiceOurReference', d.our_reference)}{el('SalesInvoiceYourReference', d.your_reference)}"
         f"{el('SalesInvoicePrivateComment', d.private_comment)}<SalesInvoiceAgreementIdentifier />"
-        f"{customer}{foreign}{credit}<MatchPartialPaymentsByDefault>No</MatchPartialPaymentsByDefault>{delivery}"
+        f"{customer}{foreign}{image}{credit}<MatchPartialPaymentsByDefault>No</MatchPartialPaymentsByDefault>{delivery}"
         f"<PaymentTermNetDays>{d.payment_term_net_days}</PaymentTermNetDays><PaymentTermCashDiscountDays>0"
         f'</PaymentTermCashDiscountDays><PaymentTermCashDiscount type="percentage">0</PaymentTermCashDiscount>'
-        f"{voucher}<InvoiceLines><InvoiceLine>{lines}</InvoiceLine></InvoiceLines></SalesInvoice>\n"
+        f"{voucher}<InvoiceLines><InvoiceLine>{lines}</InvoiceLine></InvoiceLines>"
+        f"{'<SalesInvoiceAttachments />' if attachments else ''}</SalesInvoice>\n"
     )
 
 
