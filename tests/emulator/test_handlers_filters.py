@@ -78,6 +78,11 @@ def test_generated_invoices_came_in_no_batch_but_created_ones_can() -> None:
     key = store.create("salesinvoice", batch_id=1, second_name="Testi Verkkokauppa", second_name_key=9)
     assert call(store, "salesinvoicelist", {"salesinvoicebatchid": "1"}).record_keys() == [key]
     assert call(store, "salesinvoicelist", {"secondnamenetvisorkey": "9"}).record_keys() == [key]
+    commented = store.create("salesinvoice", comment_lines=["Toimitus sovitusti"])
+    answer = call(store, "getsalesinvoice", {"netvisorkey": str(commented), "showcommentlines": "1"})
+    assert answer.payload.findtext("InvoiceLines/InvoiceLine/SalesInvoiceCommentLine/Comment") == "Toimitus sovitusti"
+    with pytest.raises(ValueError, match="comment_lines must be a list of texts"):
+        store.create("salesinvoice", comment_lines="Toimitus sovitusti")
     purchase = store.create("purchaseinvoice", batch_id=4)
     assert call(store, "purchaseinvoicelist", {"purchaseinvoicebatchid": "4"}).record_keys() == [purchase]
 
@@ -86,7 +91,7 @@ def test_generated_invoices_came_in_no_batch_but_created_ones_can() -> None:
 
 
 def test_getsalesinvoice_comment_lines_only_when_asked(company: FakeCompany) -> None:
-    changed(company.sales_invoices, 1003, comment_lines=["Toimitus sovitusti", "Kiitos <tilauksesta> & tervetuloa"])
+    changed(company.sales_invoices, 1003, comment_lines=("Toimitus sovitusti", "Kiitos <tilauksesta> & tervetuloa"))
     plain = call(company, "getsalesinvoice", {"netvisorkey": "1003"}).payload
     assert plain.find("InvoiceLines/InvoiceLine/SalesInvoiceCommentLine") is None
     shown = call(company, "getsalesinvoice", {"netvisorkey": "1003", "showcommentlines": "1"})
@@ -101,7 +106,7 @@ def test_getsalesinvoice_comment_lines_only_when_asked(company: FakeCompany) -> 
         "Toimitus sovitusti",
         "Kiitos <tilauksesta> & tervetuloa",
     ]
-    changed(company.sales_orders, 5002, comment_lines=["Toimitus viikolla 12"])
+    changed(company.sales_orders, 5002, comment_lines=("Toimitus viikolla 12",))
     order = call(company, "getorder", {"netvisorkey": "5002", "showcommentlines": "true"}).payload
     assert order.findtext("InvoiceLines/InvoiceLine/SalesInvoiceCommentLine/Comment") == "Toimitus viikolla 12"
     reject(company, "getsalesinvoice", {"netvisorkey": "1003", "showcommentlines": "yes"})

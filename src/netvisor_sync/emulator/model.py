@@ -149,7 +149,7 @@ class SalesDocument:
     credited_invoice_key: int | None = None  # set on credit notes
     modified: datetime = datetime(2000, 1, 1)
     #: free-text comment rows of the document (getsalesinvoice ``showcommentlines``), after the product lines
-    comment_lines: list[str] = field(default_factory=list)
+    comment_lines: tuple[str, ...] = ()
     #: the salesinvoicebatch.nv import batch the invoice came in (``salesinvoicebatchid``); generated ones: none
     batch_id: int | None = None
     #: the company's auxiliary trade name (aputoiminimi) the invoice was sent under, and its key; "" / None: the

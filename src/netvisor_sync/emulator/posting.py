@@ -251,7 +251,7 @@ def credit_note_of(original: SalesDocument, *, key: int, number: int, on: date) 
     doc = dataclasses.replace(
         original, netvisor_key=key, number=number, date=on, due_date=on, delivery_date=on, value_date=on,
         reference=finnish.reference_number(number), lines=lines, credited_invoice_key=original.netvisor_key,
-        voucher_key=None, voucher_number=None, comment_lines=[credit_note_comment(original.number)], batch_id=None,
+        voucher_key=None, voucher_number=None, comment_lines=(credit_note_comment(original.number),), batch_id=None,
     )  # fmt: skip
     refresh_sales_totals(doc)
     return doc

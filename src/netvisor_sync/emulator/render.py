@@ -162,6 +162,8 @@ def clear_fragments() -> None:
     """Forget every remembered fragment (a benchmark starting cold; output never depends on them)."""
     _FRAGMENTS.clear()
     _CUSTOMERS.clear()
+    _LIST_CUSTOMERS.clear()
+    _KEY_URIS.clear()
 
 
 def _remember(key: tuple[object, ...], text: str) -> str:
@@ -376,19 +378,42 @@ def sales_list_item(d: m.SalesDocument, ctx: Context, *, private_comment: bool, 
 
 
 def _list_customer(d: m.SalesDocument) -> str:
-    """A salesinvoicelist row's customer elements, rendered once per customer (every row carries them)."""
-    key = ("list_customer", d.customer_key, d.customer_code, d.customer_name)
-    return _FRAGMENTS.get(key) or _remember(
-        key,
+    """A salesinvoicelist row's customer elements, rendered once per customer (every row carries them).
+
+    Looked up by the customer key alone (no key tuple built per row), then checked against the code and name.
+    """
+    known = _LIST_CUSTOMERS.get(d.customer_key)
+    if known is not None and known[0] == d.customer_code and known[1] == d.customer_name:
+        return known[2]
+    text = (
         f"<CustomerNetvisorKey>{d.customer_key}</CustomerNetvisorKey>{el('CustomerCode', d.customer_code)}"
-        f"{el('CustomerName', d.customer_name)}",
+        f"{el('CustomerName', d.customer_name)}"
     )
+    if len(_LIST_CUSTOMERS) >= _FRAGMENTS_LIMIT:
+        _LIST_CUSTOMERS.clear()
+    _LIST_CUSTOMERS[d.customer_key] = (d.customer_code, d.customer_name, text)
+    return text
+
+
+#: salesinvoicelist customer parts by customer key: (code, name, rendered)
+_LIST_CUSTOMERS: dict[int, tuple[str, str, str]] = {}
 
 
 def _key_uri(ctx: Context, resource: str) -> str:
     """``ctx.uri(resource, "netvisorkey=")``, escaped, to which a list row appends its key (digits need no escaping)."""
-    key = ("key_uri", ctx.base_url, resource)
-    return _FRAGMENTS.get(key) or _remember(key, esc(ctx.uri(resource, "netvisorkey=")))
+    by_base = _KEY_URIS.get(resource)
+    if by_base is None:
+        by_base = _KEY_URIS[resource] = {}
+    uri = by_base.get(ctx.base_url)
+    if uri is None:
+        if len(by_base) >= _FRAGMENTS_LIMIT:
+            by_base.clear()
+        uri = by_base[ctx.base_url] = esc(ctx.uri(resource, "netvisorkey="))
+    return uri
+
+
+#: resource -> base URL -> escaped ``.../resource.nv?netvisorkey=``
+_KEY_URIS: dict[str, dict[str, str]] = {}
 
 
 def _foreign(d: m.SalesDocument) -> Decimal:

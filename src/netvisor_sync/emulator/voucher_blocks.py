@@ -124,8 +124,8 @@ class BlockPostings:
 
     def __init__(self, docs: Documents) -> None:
         self._docs = docs
-        #: (sale kind, basket index, negated) -> (the invoice amount in cents, what its voucher posts)
-        self._sales: dict[tuple[int, int, bool], tuple[int, Split]] = {}
+        #: (basket slot, negated) -> (the invoice amount in cents, what its voucher posts)
+        self._sales: dict[tuple[int, bool], tuple[int, Split]] = {}
         #: (vendor region, basket index) -> (the invoice amount in cents, what its voucher posts)
         self._purchases: dict[tuple[int, int], tuple[int, Split]] = {}
         cent = posting.CENT
