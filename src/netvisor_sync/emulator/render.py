@@ -33,8 +33,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from netvisor_sync.emulator import baskets
 from netvisor_sync.emulator import model as m
 from netvisor_sync.emulator.invoice_pdf import invoice_pdf_base64
+from netvisor_sync.emulator.posting import LINE_KEY_SPACE
 from netvisor_sync.emulator.reply import OK_ENVELOPE_TAIL, Reply, ok_envelope_head
 
 #: records per streamed byte chunk
@@ -164,6 +166,8 @@ def clear_fragments() -> None:
     _CUSTOMERS.clear()
     _LIST_CUSTOMERS.clear()
     _KEY_URIS.clear()
+    _BASKET_LINES.clear()
+    _BASKET_PURCHASE_LINES.clear()
 
 
 def _remember(key: tuple[object, ...], text: str) -> str:
@@ -428,6 +432,36 @@ def _foreign_open(d: m.SalesDocument) -> Decimal:
 
 
 def sales_line(line: m.SalesLine, ctx: Context) -> str:
+    """A getsalesinvoice ``SalesInvoiceProductLine``."""
+    return f"<SalesInvoiceProductLine><NetvisorKey>{line.netvisor_key}</NetvisorKey>{_sales_line_body(line, ctx)}"
+
+
+def sales_lines(d: m.SalesDocument, ctx: Context) -> str:
+    """Every product line of ``d``; a generated document's straight from its basket's lines, rendered once per
+    basket (every document drawing the basket prints the same lines but for their keys, see ``baskets``)."""
+    basket = getattr(d, "basket", None)  # only generated documents have one, and their lines are the basket's
+    if basket is None:
+        return "".join(sales_line(line, ctx) for line in d.lines)
+    ident = ctx.quirks.product_identifier_element
+    known = _BASKET_LINES.get(id(basket))
+    if known is None or known[0] is not basket or known[1] != ident:
+        bodies = tuple(_sales_line_body(line, ctx) for line in baskets.sales_lines(basket, 0))
+        if len(_BASKET_LINES) >= _FRAGMENTS_LIMIT:
+            _BASKET_LINES.clear()
+        known = _BASKET_LINES[id(basket)] = (basket, ident, bodies)  # the basket is kept, so its id stays its own
+    base = d.netvisor_key * LINE_KEY_SPACE
+    return "".join(
+        f"<SalesInvoiceProductLine><NetvisorKey>{base + j}</NetvisorKey>{body}"
+        for j, body in enumerate(known[2], start=1)
+    )
+
+
+#: id(basket) -> (the basket, the product identifier element, its lines rendered after their NetvisorKey)
+_BASKET_LINES: dict[int, tuple[object, str, tuple[str, ...]]] = {}
+
+
+def _sales_line_body(line: m.SalesLine, ctx: Context) -> str:
+    """A sales line after its ``NetvisorKey``: the same for every line of the same product, quantity and sums."""
     ident = ctx.quirks.product_identifier_element
     # str(price): equal Decimals with other exponents print differently (12.34 vs 12.340000000000)
     key = ("sales_line", ident, line.product_code, line.product_key, line.product_name, str(line.unit_price),
@@ -440,8 +474,7 @@ def sales_line(line: m.SalesLine, ctx: Context) -> str:
         f'<ProductVatPercentage vatcode="{attr(line.vat_code)}">{comma(line.vat_percent, None)}</ProductVatPercentage>',
     )
     return (
-        f"<SalesInvoiceProductLine><NetvisorKey>{line.netvisor_key}</NetvisorKey>{product}"
-        f"<SalesInvoiceProductLineQuantity>{comma(line.quantity, None)}</SalesInvoiceProductLineQuantity>"
+        f"{product}<SalesInvoiceProductLineQuantity>{comma(line.quantity, None)}</SalesInvoiceProductLineQuantity>"
         f"<SalesInvoiceProductLineDiscountPercentage>{comma(line.discount_percent, None)}"
         f"</SalesInvoiceProductLineDiscountPercentage>{el('SalesInvoiceProductLineFreeText', line.free_text)}"
         f"<SalesInvoiceProductLineVatSum>{comma(line.vat_sum)}</SalesInvoiceProductLineVatSum>"
@@ -511,7 +544,7 @@ def sales_item(
         if d.voucher_key is not None
         else ""
     )
-    lines = "".join(sales_line(line, ctx) for line in d.lines)
+    lines = sales_lines(d, ctx)
     if comments:
         lines += "".join(
             f"<SalesInvoiceCommentLine>{el('Comment', text)}</SalesInvoiceCommentLine>" for text in d.comment_lines
@@ -579,8 +612,36 @@ def purchase_dimensions(refs: Iterable[m.DimensionRef], index: DimensionIndex) -
     return f"<PurchaseInvoiceLineDimensions>{''.join(parts)}</PurchaseInvoiceLineDimensions>" if parts else ""
 
 
+def purchase_lines(p: m.PurchaseInvoice, index: DimensionIndex, *, inside: bool) -> str:
+    """Every line of ``p``; a generated invoice's straight from its basket's lines, rendered once per basket and
+    version (as :func:`sales_lines`)."""
+    basket = getattr(p, "basket", None)  # only generated invoices have one, and their lines are the basket's
+    if basket is None:
+        return "".join(purchase_line(line, index, inside=inside) for line in p.lines)
+    known = _BASKET_PURCHASE_LINES.get(id(basket))
+    if known is None or known[0] is not basket or known[1] != inside or known[2] != index:
+        bodies = tuple(_purchase_line_body(line, index, inside) for line in baskets.purchase_lines(basket, 0))
+        if len(_BASKET_PURCHASE_LINES) >= _FRAGMENTS_LIMIT:
+            _BASKET_PURCHASE_LINES.clear()
+        known = _BASKET_PURCHASE_LINES[id(basket)] = (basket, inside, index, bodies)
+    base = p.netvisor_key * LINE_KEY_SPACE
+    return "".join(
+        f"<PurchaseInvoiceLine><NetvisorKey>{base + j}</NetvisorKey>{body}" for j, body in enumerate(known[3], start=1)
+    )
+
+
+#: id(basket) -> (the basket, version 2, the dimension index, its lines rendered after their NetvisorKey)
+_BASKET_PURCHASE_LINES: dict[int, tuple[object, bool, DimensionIndex, tuple[str, ...]]] = {}
+
+
 def purchase_line(line: m.PurchaseLine, index: DimensionIndex, *, inside: bool) -> str:
     """A ``PurchaseInvoiceLine``; version 2 (``inside``) nests the dimensions, version 1 puts them after the line."""
+    body = _purchase_line_body(line, index, inside)
+    return f"<PurchaseInvoiceLine><NetvisorKey>{line.netvisor_key}</NetvisorKey>{body}"
+
+
+def _purchase_line_body(line: m.PurchaseLine, index: DimensionIndex, inside: bool) -> str:
+    """A purchase line after its ``NetvisorKey``."""
     dims = purchase_dimensions(line.dimensions, index)
     # the part after the sums is the same for every line buying the same product: rendered once per combination
     # (other costs, without a product code, carry one-off prices and would only crowd the product lines out)
@@ -601,10 +662,7 @@ def purchase_line(line: m.PurchaseLine, index: DimensionIndex, *, inside: bool) 
         )
         if line.product_code:
             _remember(key, goods)
-    body = (
-        f"<PurchaseInvoiceLine><NetvisorKey>{line.netvisor_key}</NetvisorKey><LineSum>{comma(line.sum)}</LineSum>"
-        f"<LineNetSum>{comma(line.net_sum)}</LineNetSum>{goods}"
-    )
+    body = f"<LineSum>{comma(line.sum)}</LineSum><LineNetSum>{comma(line.net_sum)}</LineNetSum>{goods}"
     return f"{body}{dims}</PurchaseInvoiceLine>" if inside else f"{body}</PurchaseInvoiceLine>{dims}"
 
 
@@ -624,7 +682,7 @@ def _purchase_vendor(p: m.PurchaseInvoice) -> str:
 
 def purchase_item(p: m.PurchaseInvoice, ctx: Context, index: DimensionIndex, *, version: int, attachments: bool) -> str:
     """getpurchaseinvoice ``PurchaseInvoice``."""
-    lines = "".join(purchase_line(line, index, inside=version == 2) for line in p.lines)
+    lines = purchase_lines(p, index, inside=version == 2)
     foreign = comma(p.foreign_amount) if p.foreign_amount is not None else ""
     return (
         f"  <PurchaseInvoice><PurchaseInvoiceNetvisorKey>{p.netvisor_key}</PurchaseInvoiceNetvisorKey>"
