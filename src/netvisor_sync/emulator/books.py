@@ -72,7 +72,7 @@ class CompanyBooks:
             "salesinvoice": docs.locator(docs.si),
             "salesorder": docs.locator(docs.so),
             "purchaseinvoice": docs.locator(docs.pi),
-            "voucher": docs.locator(docs.block),
+            "voucher": docs.locator(docs.block, by_day=False),
         }
         for kind, base, make in (
             ("salesinvoice", documents.SALES_INVOICE_KEYS, docs.sales_invoice),

@@ -166,12 +166,18 @@ class Documents:
             "voucher": self.months * self.block,
         }.get(kind, self.counts.get(kind, 0))
 
-    def locator(self, per_month: int) -> Locate:
-        """Where the records of a window lie, for a kind laid out ``per_month`` slots per month in date order.
+    def locator(self, per_month: int, *, by_day: bool = True) -> Locate:
+        """Where the records of a window lie, for a kind laid out ``per_month`` slots per month.
 
-        Sales and purchase invoices, sales orders and vouchers are (each month's vouchers fill one block); a record's
-        modification time lies between its date and :data:`MODIFIED_LAG` later, so a modified window bounds dates too.
+        Sales and purchase invoices and sales orders are spread over their month in date order, so a window finds
+        its first and last slot to the day (``by_day``); each month's vouchers fill one block, in date order only
+        segment by segment, so for them a window finds whole months. A record's modification time lies between its
+        date and :data:`MODIFIED_LAG` later, so a modified window bounds dates too. A window wholly before or after
+        the history finds nothing.
         """
+        timeline = self.timeline
+        first_day, last_day = timeline.starts[0], timeline.starts[-1] + timedelta(days=timeline.lengths[-1] - 1)
+        every = self.months * per_month
 
         def locate(window: Window) -> tuple[int, int]:
             low, high = window.date_low, window.date_high
@@ -181,11 +187,29 @@ class Documents:
             if window.modified_high is not None:
                 latest = window.modified_high.date()
                 high = latest if high is None else min(high, latest)
-            first = 0 if low is None else max(0, self.timeline.month_of(low))
-            stop = self.months if high is None else self.timeline.month_of(high) + 1
-            return first * per_month, stop * per_month
+            if (low is not None and low > last_day) or (high is not None and high < first_day):
+                return 0, 0
+            first = 0 if low is None or low < first_day else self._slot_from(low, per_month, by_day)
+            stop = every if high is None or high > last_day else self._slot_to(high, per_month, by_day)
+            return first, max(first, stop)
 
         return locate
+
+    def _slot_from(self, low: date, per_month: int, by_day: bool) -> int:
+        """The first slot dated on or after ``low`` (a day of the history)."""
+        m = self.timeline.month_of(low)
+        if not by_day:
+            return m * per_month
+        d = (low - self.timeline.starts[m]).days
+        return m * per_month - (-d * per_month // self.timeline.lengths[m])  # item i is dated day i * length // per
+
+    def _slot_to(self, high: date, per_month: int, by_day: bool) -> int:
+        """The slot after the last one dated on or before ``high`` (a day of the history)."""
+        m = self.timeline.month_of(high)
+        if not by_day:
+            return (m + 1) * per_month
+        d = (high - self.timeline.starts[m]).days
+        return m * per_month - (-(d + 1) * per_month // self.timeline.lengths[m])
 
     # -- fates --------------------------------------------------------------------------------------------------
     def sales_special(self, g: int) -> str:

@@ -377,7 +377,7 @@ def sales_list_item(d: m.SalesDocument, ctx: Context, *, private_comment: bool, 
         f'<InvoiceStatus{substatus} isincollection="0">{esc(d.status)}</InvoiceStatus>'
         f"{_list_customer(d)}{el('ReferenceNumber', d.reference)}"
         f"<InvoiceSum>{comma(d.amount)}</InvoiceSum><OpenSum>{comma(d.open_sum)}</OpenSum>"
-        f"<Uri>{_key_uri(ctx, detail)}{d.netvisor_key}</Uri>{extra}</SalesInvoice>\n"
+        f"<Uri>{key_uri(ctx, detail)}{d.netvisor_key}</Uri>{extra}</SalesInvoice>\n"
     )
 
 
@@ -403,7 +403,7 @@ def _list_customer(d: m.SalesDocument) -> str:
 _LIST_CUSTOMERS: dict[int, tuple[str, str, str]] = {}
 
 
-def _key_uri(ctx: Context, resource: str) -> str:
+def key_uri(ctx: Context, resource: str) -> str:
     """``ctx.uri(resource, "netvisorkey=")``, escaped, to which a list row appends its key (digits need no escaping)."""
     by_base = _KEY_URIS.get(resource)
     if by_base is None:
@@ -592,7 +592,7 @@ def purchase_list_item(p: m.PurchaseInvoice, ctx: Context) -> str:
         f"{ansi_el('InvoiceDate', p.date)}{el('Vendor', p.vendor_name)}"
         f"{el('VendorOrganizationIdentifier', p.vendor_business_id)}<Sum>{comma(p.amount)}</Sum>"
         f"<Payments>{comma(p.paid_amount)}</Payments><OpenSum>{comma(p.amount - p.paid_amount)}</OpenSum>"
-        f"<Uri>{_key_uri(ctx, 'getpurchaseinvoice')}{p.netvisor_key}</Uri></PurchaseInvoice>\n"
+        f"<Uri>{key_uri(ctx, 'getpurchaseinvoice')}{p.netvisor_key}</Uri></PurchaseInvoice>\n"
     )
 
 
