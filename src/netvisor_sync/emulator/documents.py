@@ -42,6 +42,8 @@ from netvisor_sync.emulator.timeline import Timeline
 ZERO = posting.ZERO
 ONE = Decimal(1)
 _SELLERS = ("Päivi Mäkinen", "Jyrki Öhman", "Åsa Lindström", "Tuomas Kärkkäinen")
+#: the seller a sales document draws, by the byte of its hash that draws it
+_SELLER_BY_BYTE = tuple(_SELLERS[b % len(_SELLERS)] for b in range(256))
 LINE_KEYS = posting.LINE_KEY_SPACE
 
 # Key bases per kind; keys are base + slot.
@@ -288,7 +290,7 @@ class Documents:
             index = (low * self.customers) >> 32
         c: Customer = self.customer(index)
         net_days, due_in = _NET_TERMS[c.payment_term_key]
-        seller = _SELLERS[((h >> 32) & 0xFF) % len(_SELLERS)]
+        seller = _SELLER_BY_BYTE[(h >> 32) & 0xFF]
         comment = "" if (h >> 40) & 3 else "Asiakas toivoi laskun sähköpostiin."
         basket = self.baskets.sales_at(self.sales_basket_slot(h, special))
         amount = basket.amount
@@ -317,7 +319,7 @@ class Documents:
     def _sales_invoice(self, g: int) -> SalesDocument:
         m = g // self.si
         i = g - m * self.si
-        special = self.sales_special(g)
+        special = _SALES_SPECIALS[self._sales_specials[g]]  # sales_special, for a generated invoice
         if special == CREDIT_NOTE:
             return self._credit_note(g)
         on = self.timeline.day(m, i, self.si)
@@ -334,7 +336,7 @@ class Documents:
         if special == CREDITED:
             doc.status, doc.open_sum = "paid", ZERO
         else:
-            doc.open_sum = doc.amount - posting.paid_part(doc.amount, self.sales_share(g))
+            doc.open_sum = doc.amount - posting.paid_part(doc.amount, self._shares[g])  # sales_share of a generated one
             last = m == self.months - 1 and i >= self.si - max(1, self.si // 10)
             posting.set_sales_status(doc, self.timeline.today, unsent=last)
         return doc

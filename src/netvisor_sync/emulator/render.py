@@ -373,7 +373,8 @@ def sales_list_item(d: m.SalesDocument, ctx: Context, *, private_comment: bool, 
         extra = f"<AdditionalInformation>{comment}{sums}</AdditionalInformation>"
     return (
         f"    <SalesInvoice><NetvisorKey>{d.netvisor_key}</NetvisorKey><InvoiceNumber>{d.number}</InvoiceNumber>"
-        f'<{date_name} format="ansi">{d.date.isoformat()}</{date_name}>{ansi_el("InvoiceDueDate", d.due_date)}'
+        f'<{date_name} format="ansi">{d.date.isoformat()}</{date_name}>'
+        f'<InvoiceDueDate format="ansi">{d.due_date.isoformat()}</InvoiceDueDate>'
         f'<InvoiceStatus{substatus} isincollection="0">{esc(d.status)}</InvoiceStatus>'
         f"{_list_customer(d)}{el('ReferenceNumber', d.reference)}"
         f"<InvoiceSum>{comma(d.amount)}</InvoiceSum><OpenSum>{comma(d.open_sum)}</OpenSum>"
