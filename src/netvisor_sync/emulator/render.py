@@ -119,6 +119,10 @@ def comma(value: Decimal | None, places: int | None = 2) -> str:
     """
     if value is None:
         return ""
+    if places == 2:  # money, the common case: exactly two decimals and not negative, written as it is
+        text = str(value)
+        if text[-3:-2] == "." and text[0] != "-":
+            return text.replace(".", ",")
     if places is None:
         plain = _PLAIN.get(value)
         if plain is None:
@@ -165,6 +169,7 @@ def clear_fragments() -> None:
     _FRAGMENTS.clear()
     _CUSTOMERS.clear()
     _LIST_CUSTOMERS.clear()
+    _LIST_VENDORS.clear()
     _KEY_URIS.clear()
     _BASKET_LINES.clear()
     _BASKET_PURCHASE_LINES.clear()
@@ -590,11 +595,26 @@ def purchase_status_text(status: str, language: str) -> str:
 def purchase_list_item(p: m.PurchaseInvoice, ctx: Context) -> str:
     return (
         f"    <PurchaseInvoice><NetvisorKey>{p.netvisor_key}</NetvisorKey>{el('InvoiceNumber', p.number)}"
-        f"{ansi_el('InvoiceDate', p.date)}{el('Vendor', p.vendor_name)}"
-        f"{el('VendorOrganizationIdentifier', p.vendor_business_id)}<Sum>{comma(p.amount)}</Sum>"
+        f'<InvoiceDate format="ansi">{p.date.isoformat()}</InvoiceDate>{_list_vendor(p)}<Sum>{comma(p.amount)}</Sum>'
         f"<Payments>{comma(p.paid_amount)}</Payments><OpenSum>{comma(p.amount - p.paid_amount)}</OpenSum>"
         f"<Uri>{key_uri(ctx, 'getpurchaseinvoice')}{p.netvisor_key}</Uri></PurchaseInvoice>\n"
     )
+
+
+def _list_vendor(p: m.PurchaseInvoice) -> str:
+    """A purchaseinvoicelist row's vendor elements, rendered once per vendor (as :func:`_list_customer`)."""
+    known = _LIST_VENDORS.get(p.vendor_key)
+    if known is not None and known[0] == p.vendor_name and known[1] == p.vendor_business_id:
+        return known[2]
+    text = f"{el('Vendor', p.vendor_name)}{el('VendorOrganizationIdentifier', p.vendor_business_id)}"
+    if len(_LIST_VENDORS) >= _FRAGMENTS_LIMIT:
+        _LIST_VENDORS.clear()
+    _LIST_VENDORS[p.vendor_key] = (p.vendor_name, p.vendor_business_id, text)
+    return text
+
+
+#: purchaseinvoicelist vendor parts by vendor key: (name, business id, rendered)
+_LIST_VENDORS: dict[int, tuple[str, str, str]] = {}
 
 
 #: dimension name -> (name key, {item name -> item key}), for the keys getpurchaseinvoice prints beside the names
