@@ -1,7 +1,7 @@
 """Every documented filter and option narrows or changes the answer as Netvisor's does, and bad values are refused.
 
 Each test changes a few records of a fresh fake company so that a filter has something to find and something to
-leave out: a filter that were ignored would return every record and fail.
+leave out: an ignored filter would return every record and fail.
 """
 
 from __future__ import annotations
