@@ -7,12 +7,13 @@ January 2026 and the emulator's "now" is :data:`NOW`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Generic, Protocol, TypeVar
 
+from netvisor_sync.emulator import balances
 from netvisor_sync.emulator import model as m
 
 NOW = datetime(2026, 3, 15, 12, 0, 0)
@@ -73,6 +74,9 @@ class FakeCompany:
 
     def tombstones(self, kind: m.TombstoneKind, since: datetime) -> Iterator[m.Tombstone]:
         return iter(sorted((t for t in self.deleted if t.kind == kind and t.deleted_at >= since), key=_deleted_at))
+
+    def account_totals(self, numbers: Iterable[int], days: Sequence[date]) -> dict[int, list[tuple[Decimal, Decimal]]]:
+        return balances.of_vouchers(self.vouchers, set(numbers), days)
 
 
 def _deleted_at(t: m.Tombstone) -> datetime:

@@ -646,3 +646,54 @@ def test_end_to_end_rights_changes_and_language(real: Emulator) -> None:
     assert "Emulaattori Öljy Oy" not in get(client, real, "/customerlist.nv", org=second).text
     assert failure(get(client, real, "/getcustomer.nv", language="FI"))[0] == "INVALID_DATA"
     assert real.log.counts() == {"salesinvoicelist": 1, "customerlist": 2}
+
+
+def test_admin_delete_and_invalidate_reach_the_resources(real: Emulator) -> None:
+    """The admin endpoints change the real books: the resources a sync reads see the deletion and the invalidation."""
+    client = httpx.Client(transport=httpx.WSGITransport(app=real.app), base_url=BASE)
+    first, second = real.organisation_ids
+    store = real.company(first).store
+    invoice = next(i for i in store.sales_invoices if i.status == "paid" and i.credited_invoice_key is None)
+    payment = next(p for p in store.sales_payments if p.invoice_key == invoice.netvisor_key)
+    today = real.clock.now().date().isoformat()
+
+    def root(path: str, org: str = first) -> ET.Element:
+        response = get(client, real, path, org=org)
+        assert status_of(response) == ("OK", ""), response.text[:300]
+        return ET.fromstring(response.content)[1]
+
+    def keys(element: ET.Element, tag: str = "NetvisorKey") -> list[int]:
+        return [int(record.findtext(tag) or 0) for record in element]
+
+    admin(client, "DELETE", f"companies/{first}/records/salesinvoice/{invoice.netvisor_key}")
+    assert len(root(f"/getsalesinvoice.nv?netvisorkey={invoice.netvisor_key}")) == 0
+    assert invoice.netvisor_key not in keys(root("/salesinvoicelist.nv"))
+    assert keys(root(f"/deletedsalesinvoices.nv?deletedsince={today}")) == [invoice.netvisor_key]
+    assert keys(root(f"/deletedsalespayments.nv?deletedsince={today}")) == [payment.netvisor_key]
+    assert invoice.voucher_key in keys(root(f"/deletedvouchers.nv?deletedsince={today}"))
+    assert len(root(f"/accountingledger.nv?netvisorkey={invoice.voucher_key}")) == 0
+    assert keys(root(f"/salespaymentlist.nv?invoicenetvisorkey={invoice.netvisor_key}")) == []
+    # the other company keeps its own books
+    other = root(f"/getsalesinvoice.nv?netvisorkey={invoice.netvisor_key}", org=second)
+    assert other.findtext("SalesInvoiceNetvisorKey") == str(invoice.netvisor_key)
+
+    cost = next(v for v in store.vouchers if v.voucher_class == "MU Other")
+    bank = sum(line.line_sum for line in cost.lines if line.account_number == 1910)
+    day = cost.date.isoformat()
+    balance_path = f"/accountbalance.nv?balancedates={day}"
+
+    def bank_balance() -> Decimal:
+        account = next(a for a in root(balance_path) if a.findtext("Number") == "1910")
+        return Decimal((account.findtext("AccountBalance/Balance") or "").replace(",", "."))
+
+    before = bank_balance()
+    ledger = f"/accountingledger.nv?startdate={day}&enddate={day}"
+    assert cost.netvisor_key in keys(root(ledger))
+    admin(client, "POST", f"companies/{first}/vouchers/{cost.netvisor_key}/invalidate")
+    assert cost.netvisor_key not in keys(root(ledger))
+    invalidated = [v for v in root(ledger + "&voucherstatus=3") if v.findtext("NetvisorKey") == str(cost.netvisor_key)]
+    assert [{k.lower(): a for k, a in v.attrib.items()}["status"] for v in invalidated] == ["invalidated"]
+    assert bank_balance() == before - bank
+    admin(client, "DELETE", f"companies/{first}/records/voucher/{cost.netvisor_key}")
+    assert cost.netvisor_key in keys(root(f"/deletedvouchers.nv?deletedsince={today}"))
+    assert cost.netvisor_key not in keys(root(ledger + "&voucherstatus=1"))

@@ -16,6 +16,7 @@ from netvisor_sync.emulator import render
 from netvisor_sync.emulator.clock import Clock
 from netvisor_sync.emulator.generate import build_company
 from netvisor_sync.emulator.render import Context, Quirks
+from netvisor_sync.emulator.reply import Rejection
 from netvisor_sync.emulator.store import CompanyStore
 from netvisor_sync.parse import parse_response
 from netvisor_sync.resources import READ_RESOURCES
@@ -195,3 +196,16 @@ def test_large_profile_records_render_at_50k_rows_per_second() -> None:
         best = max(best, len(invoices) / max(time.process_time() - started, 1e-9))
     assert len(chunks) == len(invoices) // render.CHUNK_RECORDS + 1
     assert best >= 50_000, f"{best:,.0f} rows/s"
+
+
+def test_getcustomer_takes_exactly_500_existing_ids() -> None:
+    large = build_company("large", seed=3, organisation_id="7654321-0", clock=Clock.frozen(NOW))
+    keys = [c.netvisor_key for c in islice(large.customers, 1000, 1501)]
+    assert len(large.customers) >= 501
+    answer = call(large, "getcustomer", {"idlist": ",".join(str(k) for k in keys[:500])})
+    assert answer.payload.tag == "Customers"
+    assert answer.record_keys("CustomerBaseInformation/NetvisorKey") == keys[:500]
+    with pytest.raises(Rejection) as too_many:
+        call(large, "getcustomer", {"idlist": ",".join(str(k) for k in keys)})
+    assert too_many.value.code == "INVALID_DATA"
+    assert "at most 500" in too_many.value.message_en

@@ -15,6 +15,8 @@ from tests.emulator.fake_company import HOSTILE, NOW, fake_company, purchase_inv
 from tests.emulator.resource_calls import BASE_URL, call
 
 from netvisor_sync.emulator import render, render_ledger
+from netvisor_sync.emulator.clock import Clock
+from netvisor_sync.emulator.generate import build_company
 from netvisor_sync.emulator.render import FIXTURE_ERA_QUIRKS, Context, Quirks
 from netvisor_sync.parse import parse_response
 
@@ -212,3 +214,28 @@ def test_periods_inside_or_beside_the_lock_information() -> None:
     )  # the client reads both
     assert [p.findtext("NetvisorKey") for p in beside.findall("Period")] == [p.findtext("NetvisorKey") for p in inside]
     assert beside.find("PeriodLockInformation/AccountingPeriodLockDate") is not None
+
+
+def test_generated_lines_render_from_their_basket_exactly_as_line_by_line() -> None:
+    """A generated document's lines come from its basket's lines rendered once per basket: the same bytes as
+    rendering every line, for invoices, credit notes, orders and purchase invoices (both versions), in both
+    quirk spellings, and a changed document (no basket any more) falls back to its own lines."""
+    store = build_company("small", seed=5, organisation_id="1234567-8", clock=Clock.frozen(NOW))
+    index = {d.name: (d.netvisor_key, {i.name: i.netvisor_key for i in d.items}) for d in store.dimensions}
+    documents = [*store.sales_invoices, *store.sales_orders]
+    assert any(d.credited_invoice_key is not None for d in documents)
+    for ctx in (CTX, Context(base_url=BASE_URL, quirks=FIXTURE_ERA_QUIRKS)):
+        render.clear_fragments()
+        for d in documents:
+            assert render.sales_lines(d, ctx) == "".join(render.sales_line(line, ctx) for line in d.lines)
+    for inside in (False, True):
+        for p in store.purchase_invoices:
+            expected = "".join(render.purchase_line(line, index, inside=inside) for line in p.lines)
+            assert render.purchase_lines(p, index, inside=inside) == expected
+    first = next(iter(store.sales_invoices))
+    store.edit("salesinvoice", first.netvisor_key, lines=[{"product_key": first.lines[0].product_key, "quantity": 7}])
+    edited = store.sales_invoices.get(first.netvisor_key)
+    assert edited is not None
+    assert getattr(edited, "basket", None) is None
+    assert render.sales_lines(edited, CTX) == "".join(render.sales_line(line, CTX) for line in edited.lines)
+    assert "<SalesInvoiceProductLineQuantity>7</SalesInvoiceProductLineQuantity>" in render.sales_lines(edited, CTX)

@@ -89,8 +89,22 @@ def _requests() -> Iterator[tuple[str, dict[str, str]]]:
         yield "salesinvoicelist", {"lastmodifiedstart": since, "lastmodifiedend": "2026-03-20"}
         yield "salesinvoicelist", {"lastmodifiedstart": since, "includemodifiedpayments": "1"}
         yield "salesinvoicelist", {"lastmodifiedstart": since, "listtype": "preinvoice"}
+    # windows of days: invoices and orders are located to the day, so the first and last days of months matter
+    days = [("2025-03-01", "2025-03-01"), ("2025-06-10", "2025-06-10"), ("2025-06-30", "2025-07-01")]
+    days += [("2025-07-03", "2025-07-17"), ("2026-02-28", "2026-02-28"), ("2026-02-20", "2026-03-31")]
+    for start, end in days:
+        yield "accountingledger", {"startdate": start, "enddate": end, "voucherstatus": "1"}
+        yield "purchaseinvoicelist", {"begininvoicedate": start, "endinvoicedate": end}
+        yield "salesinvoicelist", {"begininvoicedate": start, "endinvoicedate": end, "listtype": "draftandinvoice"}
+        yield "salesinvoicelist", {"begininvoicedate": start, "endinvoicedate": end, "listtype": "preinvoice"}
+        window = {"lastmodifiedstart": f"{start}T09:30:00", "lastmodifiedend": f"{end}T14:00:00"}
+        yield "salesinvoicelist", window
+        yield "purchaseinvoicelist", window
+        yield "accountingledger", {**window, "voucherstatus": "1"}
     yield "accountingledger", {"startdate": "2000-01-01", "enddate": "2024-12-31"}  # before the history
     yield "accountingledger", {"startdate": "2026-03-01", "enddate": "2030-12-31"}  # after it
+    yield "salesinvoicelist", {"begininvoicedate": "2000-01-01", "endinvoicedate": "2025-02-28"}
+    yield "purchaseinvoicelist", {"lastmodifiedstart": "2026-03-02T00:00:00"}
 
 
 def test_windowed_reads_answer_exactly_as_full_scans(edited: CompanyStore) -> None:

@@ -79,10 +79,14 @@ class Baskets:
 
     def sales(self, kind: int, index: int) -> SalesBasket:
         """Basket ``index`` of sale kind ``kind`` (a position in :data:`SALES_KINDS`)."""
-        slot = kind << BASKET_BITS | index
+        return self.sales_at(kind << BASKET_BITS | index)
+
+    def sales_at(self, slot: int) -> SalesBasket:
+        """The sales basket ``kind << BASKET_BITS | index`` (see :meth:`sales`)."""
         basket = self._sales.get(slot)
         if basket is None:
-            basket = self._sales[slot] = self._draw_sales(SALES_KINDS[kind], Rng(self.seed, _SALES_SEED, slot))
+            basket = self._draw_sales(SALES_KINDS[slot >> BASKET_BITS], Rng(self.seed, _SALES_SEED, slot))
+            self._sales[slot] = basket
         return basket
 
     def purchase(self, region: int, index: int) -> PurchaseBasket:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import functools
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from netvisor_sync.emulator import chart, documents, parties, voucher_blocks
+from netvisor_sync.emulator import balances, chart, documents, parties, voucher_blocks
 from netvisor_sync.emulator.clock import Clock
 from netvisor_sync.emulator.documents import Documents
 from netvisor_sync.emulator.lazy import LazyCollection
@@ -72,7 +72,7 @@ class CompanyBooks:
             "salesinvoice": docs.locator(docs.si),
             "salesorder": docs.locator(docs.so),
             "purchaseinvoice": docs.locator(docs.pi),
-            "voucher": docs.locator(docs.block),
+            "voucher": docs.locator(docs.block, by_day=False),
         }
         for kind, base, make in (
             ("salesinvoice", documents.SALES_INVOICE_KEYS, docs.sales_invoice),
@@ -94,7 +94,9 @@ class CompanyBooks:
         self._numbers = docs.next_numbers()
         self._tombstones: dict[str, list[Tombstone]] = {kind: [] for kind in TOMBSTONE_KINDS}
         self._children: dict[tuple[str, int], set[int]] = defaultdict(set)  # created payments / credit notes
-        self._daily: dict[date, dict[int, Decimal]] | None = None
+        self._block_postings = voucher_blocks.BlockPostings(docs)
+        self._generated: balances.Totals[int] = balances.Totals(0)  # months [0, _summed_months) summed
+        self._summed_months = 0
 
     # -- CompanyView ------------------------------------------------------------------------------------------
     @property
@@ -204,35 +206,61 @@ class CompanyBooks:
         return sorted(k for k in keys if (p := payments.get(k)) is not None and p.invoice_key == invoice_key)
 
     # -- balances --------------------------------------------------------------------------------------------
+    def account_totals(self, numbers: Iterable[int], days: Sequence[date]) -> balances.Table:
+        """Debit and credit totals per account on each of ``days``, as ``accountbalance.nv`` reports them.
+
+        The generated history is summed once per store, month block by month block up to the latest day asked for
+        (``voucher_blocks.BlockPostings``: memory per account and day, about a second for all of ``large``); the
+        vouchers changed since are re-read on every call (their generated version out, their current one in).
+        """
+        wanted = list(numbers)
+        if not days:
+            return {n: [] for n in wanted}
+        with self._lock:
+            generated = self._generated_totals(max(days))
+            vouchers = self.vouchers
+            changed = balances.Totals.of(
+                balances.voucher_postings(
+                    (voucher, sign)
+                    for key in vouchers.changed_keys()
+                    for voucher, sign in ((vouchers.generated(key), -1), (vouchers.get(key), 1))
+                    if voucher is not None
+                )
+            )
+        table: balances.Table = {}
+        for number in wanted:
+            row = []
+            for day in days:
+                debit, credit = generated.on(number, day)
+                more_debit, more_credit = changed.on(number, day)
+                row.append((Decimal(debit).scaleb(-2) + more_debit, Decimal(credit).scaleb(-2) + more_credit))
+            table[number] = row
+        return table
+
     def account_balances(self, on: date) -> dict[int, Decimal]:
         """Σ line sums of valid vouchers dated up to and including ``on``, per account number (debit positive).
 
-        The generated history is summed once per store (the first call reads every voucher; for ``large`` that
-        takes seconds), then only changed vouchers are re-read.
+        Only accounts with a posting up to ``on`` are listed; see :meth:`account_totals` for the cost.
         """
         with self._lock:
-            daily = self._daily_sums()
-            totals: dict[int, Decimal] = defaultdict(Decimal)
-            for day, sums in daily.items():
-                if day <= on:
-                    for account, amount in sums.items():
-                        totals[account] += amount
-            for key in self.vouchers.changed_keys():
-                for voucher, sign in ((self.vouchers.generated(key), -1), (self.vouchers.get(key), 1)):
-                    if voucher is not None and voucher.status == "valid" and voucher.date <= on:
-                        for line in voucher.lines:
-                            totals[line.account_number] += sign * line.line_sum
-            return dict(sorted(totals.items()))
+            generated = self._generated_totals(on)
+            vouchers = self.vouchers
+            numbers = {n for n in generated.accounts() if (first := generated.first_day(n)) is not None and first <= on}
+            numbers |= {
+                line.account_number
+                for key in vouchers.changed_keys()
+                for v in (vouchers.generated(key), vouchers.get(key))
+                if v is not None and v.status == "valid" and v.date <= on
+                for line in v.lines
+            }
+            table = self.account_totals(numbers, [on])
+        return {number: table[number][0][0] - table[number][0][1] for number in sorted(numbers)}
 
-    def _daily_sums(self) -> dict[date, dict[int, Decimal]]:
-        if self._daily is None:
-            daily: dict[date, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-            voucher = functools.partial(voucher_blocks.voucher, self._docs)
-            for slot in range(self._docs.slots("voucher")):
-                v = voucher(slot)
-                if v is not None and v.status == "valid":
-                    sums = daily[v.date]
-                    for line in v.lines:
-                        sums[line.account_number] += line.line_sum
-            self._daily = daily
-        return self._daily
+    def _generated_totals(self, last: date) -> balances.Totals[int]:
+        """The generated books summed up to the month holding ``last`` (extended lazily; the caller holds the lock)."""
+        docs = self._docs
+        wanted = min(docs.timeline.month_of(last), docs.months - 1)
+        while self._summed_months <= wanted:
+            self._generated.extend(self._block_postings.month(self._summed_months))
+            self._summed_months += 1
+        return self._generated

@@ -36,12 +36,14 @@ from netvisor_sync.emulator.model import (
     SalesPayment,
     Vendor,
 )
-from netvisor_sync.emulator.parties import Rng, hash3
+from netvisor_sync.emulator.parties import Rng, hash3, hash_at, hash_base
 from netvisor_sync.emulator.timeline import Timeline
 
 ZERO = posting.ZERO
 ONE = Decimal(1)
 _SELLERS = ("Päivi Mäkinen", "Jyrki Öhman", "Åsa Lindström", "Tuomas Kärkkäinen")
+#: the seller a sales document draws, by the byte of its hash that draws it
+_SELLER_BY_BYTE = tuple(_SELLERS[b % len(_SELLERS)] for b in range(256))
 LINE_KEYS = posting.LINE_KEY_SPACE
 
 # Key bases per kind; keys are base + slot.
@@ -59,10 +61,17 @@ FIRST_PURCHASE_NUMBER = 50001
 NORMAL, CREDITED, CREDIT_NOTE, REPOSTED, SEK, USD = "normal", "credited", "creditnote", "reposted", "SEK", "USD"
 # Purchase invoices: position 0 of the cycle buys from a foreign vendor, position 1 is re-posted.
 FOREIGN_VENDOR = "foreign"
+#: payment term key -> (net days, as a timedelta)
+_NET_TERMS = {term: (net, timedelta(days=net)) for term, net in chart.NET_DAYS.items()}
+#: the invoicing currency of a vendor by country (others: EUR)
+_VENDOR_CURRENCIES = {"SE": "SEK", "US": "USD"}
+#: the special cases by the byte ``Documents`` keeps per invoice
+_SALES_SPECIALS = (NORMAL, CREDITED, CREDIT_NOTE, REPOSTED, SEK, USD)
+_PURCHASE_SPECIALS = (NORMAL, FOREIGN_VENDOR, REPOSTED)
 
 # Kinds for Rng seeds and hash3 draws (16 draws cost vouchers, in ``voucher_blocks``).
 _SI, _SI_PAY, _SO, _PI, _PI_PAY, _PO, _DRAFT = 10, 11, 12, 13, 14, 15, 17
-_DAY = timedelta(days=1)
+_DAY, _TWO_DAYS, _FORTNIGHT = timedelta(days=1), timedelta(days=2), timedelta(days=14)
 _BASKET_MASK = baskets.BASKETS - 1
 #: ``lines`` of a generated document: built from its basket when first read (see :mod:`.baskets`)
 _LAZY: Any = None
@@ -114,6 +123,8 @@ class Documents:
         self.customer = lru_cache(maxsize=8192)(lambda i: parties.customer(seed, i, start + timedelta(hours=i), end))
         self.vendor = lru_cache(maxsize=4096)(lambda i: parties.vendor(seed, i, start + timedelta(hours=i), end))
         self.product = lru_cache(maxsize=4096)(lambda i: parties.product(seed, i, start + timedelta(minutes=i), end))
+        self._si_hash, self._pi_hash = hash_base(seed, _SI), hash_base(seed, _PI)  # hash_at(., g): invoice g's draws
+        self._si_pay_hash, self._pi_pay_hash = hash_base(seed, _SI_PAY), hash_base(seed, _PI_PAY)
         self._recent_sales: Recent[SalesDocument] = Recent()
         self._recent_purchases: Recent[PurchaseInvoice] = Recent()
         self.baskets = Baskets(seed=seed, products=products, max_lines=max_lines, product=self.product)
@@ -122,13 +133,16 @@ class Documents:
     # -- counts -----------------------------------------------------------------------------------------------
     def _count(self) -> dict[str, int]:
         n_si, n_pi = self.months * self.si, self.months * self.pi
-        # Every invoice's payment fate, decided once here (a hash per invoice) and looked up by every record built.
+        # Every invoice's special case and payment fate, decided once here (a hash per invoice) and looked up by
+        # every record built: a byte per invoice.
+        self._sales_specials = bytes(_SALES_SPECIALS.index(self._sales_special_of(g)) for g in range(n_si))
+        self._purchase_specials = bytes(_PURCHASE_SPECIALS.index(self._purchase_special_of(g)) for g in range(n_pi))
         self._shares = bytes(self._sales_share_of(g) for g in range(n_si))
         self._paid = bytes(self._purchase_paid_of(g) for g in range(n_pi))
         sales_paid = n_si - self._shares.count(0)
         purchases_paid = self._paid.count(1)
-        si_reposts = sum(1 for g in range(n_si) if self.sales_special(g) == REPOSTED)
-        pi_reposts = sum(1 for g in range(n_pi) if self.purchase_special(g) == REPOSTED)
+        si_reposts = self._sales_specials.count(_SALES_SPECIALS.index(REPOSTED))
+        pi_reposts = self._purchase_specials.count(_PURCHASE_SPECIALS.index(REPOSTED))
         return {
             "customer": self.customers,
             "vendor": self.vendors,
@@ -154,12 +168,18 @@ class Documents:
             "voucher": self.months * self.block,
         }.get(kind, self.counts.get(kind, 0))
 
-    def locator(self, per_month: int) -> Locate:
-        """Where the records of a window lie, for a kind laid out ``per_month`` slots per month in date order.
+    def locator(self, per_month: int, *, by_day: bool = True) -> Locate:
+        """Where the records of a window lie, for a kind laid out ``per_month`` slots per month.
 
-        Sales and purchase invoices, sales orders and vouchers are (each month's vouchers fill one block); a record's
-        modification time lies between its date and :data:`MODIFIED_LAG` later, so a modified window bounds dates too.
+        Sales and purchase invoices and sales orders are spread over their month in date order, so a window finds
+        its first and last slot to the day (``by_day``); each month's vouchers fill one block, in date order only
+        segment by segment, so for them a window finds whole months. A record's modification time lies between its
+        date and :data:`MODIFIED_LAG` later, so a modified window bounds dates too. A window wholly before or after
+        the history finds nothing.
         """
+        timeline = self.timeline
+        first_day, last_day = timeline.starts[0], timeline.starts[-1] + timedelta(days=timeline.lengths[-1] - 1)
+        every = self.months * per_month
 
         def locate(window: Window) -> tuple[int, int]:
             low, high = window.date_low, window.date_high
@@ -169,14 +189,37 @@ class Documents:
             if window.modified_high is not None:
                 latest = window.modified_high.date()
                 high = latest if high is None else min(high, latest)
-            first = 0 if low is None else max(0, self.timeline.month_of(low))
-            stop = self.months if high is None else self.timeline.month_of(high) + 1
-            return first * per_month, stop * per_month
+            if (low is not None and low > last_day) or (high is not None and high < first_day):
+                return 0, 0
+            first = 0 if low is None or low < first_day else self._slot_from(low, per_month, by_day)
+            stop = every if high is None or high > last_day else self._slot_to(high, per_month, by_day)
+            return first, max(first, stop)
 
         return locate
 
+    def _slot_from(self, low: date, per_month: int, by_day: bool) -> int:
+        """The first slot dated on or after ``low`` (a day of the history)."""
+        m = self.timeline.month_of(low)
+        if not by_day:
+            return m * per_month
+        d = (low - self.timeline.starts[m]).days
+        return m * per_month - (-d * per_month // self.timeline.lengths[m])  # item i is dated day i * length // per
+
+    def _slot_to(self, high: date, per_month: int, by_day: bool) -> int:
+        """The slot after the last one dated on or before ``high`` (a day of the history)."""
+        m = self.timeline.month_of(high)
+        if not by_day:
+            return (m + 1) * per_month
+        d = (high - self.timeline.starts[m]).days
+        return m * per_month - (-(d + 1) * per_month // self.timeline.lengths[m])
+
     # -- fates --------------------------------------------------------------------------------------------------
     def sales_special(self, g: int) -> str:
+        """Invoice ``g``'s place in the monthly cycle of special cases (see ``generate``'s docstring)."""
+        specials = self._sales_specials
+        return _SALES_SPECIALS[specials[g]] if 0 <= g < len(specials) else self._sales_special_of(g)
+
+    def _sales_special_of(self, g: int) -> str:
         m, i = divmod(g, self.si)
         r = (i + 7 * m + self.seed) % self._si_cycle
         if r == 0:
@@ -192,10 +235,14 @@ class Documents:
     def _sales_share_of(self, g: int) -> int:
         if g // self.si >= self.months - 1 or self.sales_special(g) in (CREDITED, CREDIT_NOTE):
             return 0
-        u = hash3(self.seed, _SI_PAY, g) % 100
+        u = hash_at(self._si_pay_hash, g) % 100
         return 100 if u < 85 else 30 + (u - 85) * 8 if u < 90 else 0
 
     def purchase_special(self, g: int) -> str:
+        specials = self._purchase_specials
+        return _PURCHASE_SPECIALS[specials[g]] if 0 <= g < len(specials) else self._purchase_special_of(g)
+
+    def _purchase_special_of(self, g: int) -> str:
         m, i = divmod(g, self.pi)
         r = (i + 3 * m + self.seed) % self._pi_cycle
         return FOREIGN_VENDOR if r == 0 else REPOSTED if r == 1 else NORMAL
@@ -205,7 +252,22 @@ class Documents:
         return self._paid[g] == 1 if 0 <= g < len(self._paid) else self._purchase_paid_of(g)
 
     def _purchase_paid_of(self, g: int) -> bool:
-        return g // self.pi < self.months - 1 and hash3(self.seed, _PI_PAY, g) % 100 < 85
+        return g // self.pi < self.months - 1 and hash_at(self._pi_pay_hash, g) % 100 < 85
+
+    @staticmethod
+    def sales_basket_slot(h: int, special: str = NORMAL) -> int:
+        """The basket (``Baskets.sales_at``) a sales document drawn from the hash ``h`` takes its lines from."""
+        return (1 if special == SEK else 2 if special == USD else 0) << baskets.BASKET_BITS | (h >> 42) & _BASKET_MASK
+
+    def sales_basket_of(self, g: int) -> tuple[int, bool]:
+        """Which basket sales invoice ``g`` posts, and whether negated: a credit note posts its invoice's negated.
+
+        What ``_sales_invoice`` draws, without building the invoice (``books`` sums the ledger with it).
+        """
+        special = self.sales_special(g)
+        if special == CREDIT_NOTE:
+            return self.sales_basket_slot(hash_at(self._si_hash, g - 1)), True
+        return self.sales_basket_slot(hash_at(self._si_hash, g), special), False
 
     def sales_document(
         self, h: int, *, key: int, kind: str, number: int, on: date, special: str = NORMAL
@@ -215,6 +277,11 @@ class Documents:
         Every draw comes from the 64-bit hash ``h``: the customer from its low 32 bits, then seller, comment and
         basket (see :mod:`.baskets`) from the high ones.
         """
+        return self._sales_document(h, key, kind, number, on, special)
+
+    def _sales_document(  # noqa: PLR0917 - positional: this runs for every invoice a list request reads
+        self, h: int, key: int, kind: str, number: int, on: date, special: str
+    ) -> GeneratedSalesDocument:
         foreign = special in (SEK, USD)
         low = h & 0xFFFFFFFF
         if foreign and self.customers >= 10:
@@ -222,16 +289,15 @@ class Documents:
         else:
             index = (low * self.customers) >> 32
         c: Customer = self.customer(index)
-        net_days = chart.NET_DAYS[c.payment_term_key]
-        seller = _SELLERS[((h >> 32) & 0xFF) % len(_SELLERS)]
+        net_days, due_in = _NET_TERMS[c.payment_term_key]
+        seller = _SELLER_BY_BYTE[(h >> 32) & 0xFF]
         comment = "" if (h >> 40) & 3 else "Asiakas toivoi laskun sähköpostiin."
-        sale = 1 if special == SEK else 2 if special == USD else 0
-        basket = self.baskets.sales(sale, (h >> 42) & _BASKET_MASK)
+        basket = self.baskets.sales_at(self.sales_basket_slot(h, special))
         amount = basket.amount
         rate = _rate(special, on) if foreign else ONE
         # positional, in the field order of SalesDocument: this runs for every invoice a list request reads
         doc = GeneratedSalesDocument(
-            key, "invoice" if kind == "invoice" else "order", number, on, on + net_days * _DAY, on, on,
+            key, "invoice" if kind == "invoice" else "order", number, on, on + due_in, on, on,
             finnish.reference_number(number) if kind == "invoice" else "", "open", "", c.netvisor_key, c.code, c.name,
             c.business_id, c.street, c.post_number, c.city, c.country, amount, basket.net, basket.vat, amount,
             special if foreign else "EUR", rate, posting.money(amount * rate) if foreign else None, net_days,
@@ -251,15 +317,15 @@ class Documents:
         return doc
 
     def _sales_invoice(self, g: int) -> SalesDocument:
-        m, i = divmod(g, self.si)
-        special = self.sales_special(g)
+        m = g // self.si
+        i = g - m * self.si
+        special = _SALES_SPECIALS[self._sales_specials[g]]  # sales_special, for a generated invoice
         if special == CREDIT_NOTE:
             return self._credit_note(g)
         on = self.timeline.day(m, i, self.si)
-        doc = self.sales_document(
-            hash3(self.seed, _SI, g), key=SALES_INVOICE_KEYS + g, kind="invoice", number=FIRST_INVOICE_NUMBER + g,
-            on=on, special=special,
-        )  # fmt: skip
+        doc = self._sales_document(
+            hash_at(self._si_hash, g), SALES_INVOICE_KEYS + g, "invoice", FIRST_INVOICE_NUMBER + g, on, special
+        )
         if special == REPOSTED:
             doc.modified = self.timeline.stamp(on + _DAY, g * 97)
             doc.voucher_key = VOUCHER_KEYS + m * self.block + self.off_si_repost + i
@@ -270,7 +336,7 @@ class Documents:
         if special == CREDITED:
             doc.status, doc.open_sum = "paid", ZERO
         else:
-            doc.open_sum = doc.amount - posting.paid_part(doc.amount, self.sales_share(g))
+            doc.open_sum = doc.amount - posting.paid_part(doc.amount, self._shares[g])  # sales_share of a generated one
             last = m == self.months - 1 and i >= self.si - max(1, self.si // 10)
             posting.set_sales_status(doc, self.timeline.today, unsent=last)
         return doc
@@ -281,10 +347,11 @@ class Documents:
         the invoice's own draws (customer, seller, comment, basket) dated ``on``, then the basket negated."""
         m, i = divmod(g, self.si)
         key, number, on = SALES_INVOICE_KEYS + g, FIRST_INVOICE_NUMBER + g, self.timeline.day(m, i, self.si)
-        doc = self.sales_document(hash3(self.seed, _SI, g - 1), key=key, kind="invoice", number=number, on=on)
+        doc = self._sales_document(hash_at(self._si_hash, g - 1), key, "invoice", number, on, NORMAL)
         basket = doc.basket = baskets.credit_basket(doc.basket, f"Hyvitys laskulle {number - 1}")
         doc.amount, doc.net_amount, doc.vat_amount = basket.amount, basket.net, basket.vat
         doc.due_date, doc.credited_invoice_key = on, key - 1
+        doc.comment_lines = (posting.credit_note_comment(number - 1),)
         doc.modified = self.timeline.stamp(on, g * 97)
         doc.voucher_key, doc.voucher_number = self.sales_voucher_key(g), g + 1
         doc.status, doc.open_sum = "paid", ZERO
@@ -326,24 +393,31 @@ class Documents:
 
         The vendor comes from the low 32 bits of the hash ``h``, the basket (see :mod:`.baskets`) from high ones.
         """
-        low = h & 0xFFFFFFFF
-        if foreign and self.vendors >= 10:
-            index = 9 + 10 * ((low * (self.vendors // 10)) >> 32)
-        else:
-            index = (low * self.vendors) >> 32
-        v: Vendor = self.vendor(index)
+        v = self._purchase_vendor(h, foreign=foreign)
         basket = self.baskets.purchase(baskets.region_of(v.country), (h >> 42) & _BASKET_MASK)
         amount = basket.amount
-        currency = {"SE": "SEK", "US": "USD"}.get(v.country, "EUR")
+        currency = _VENDOR_CURRENCIES.get(v.country, "EUR")
         rate = _rate(currency, on) if currency != "EUR" else ONE
         inv = GeneratedPurchaseInvoice(  # positional, in field order: this runs for every purchase invoice read
-            key, str(number), on, on, on + 14 * _DAY, on, finnish.reference_number(number), v.netvisor_key, v.code,
+            key, str(number), on, on, on + _FORTNIGHT, on, finnish.reference_number(number), v.netvisor_key, v.code,
             v.name, v.business_id, v.address, v.post_code, v.city, v.country, v.iban, amount, ZERO, currency,
             posting.money(amount * rate) if currency != "EUR" else None, "accepted", "approved", basket.description,
             _LAZY,
         )  # fmt: skip
         inv.basket = basket
         return inv
+
+    def _purchase_vendor(self, h: int, *, foreign: bool) -> Vendor:
+        low = h & 0xFFFFFFFF
+        if foreign and self.vendors >= 10:
+            return self.vendor(9 + 10 * ((low * (self.vendors // 10)) >> 32))
+        return self.vendor((low * self.vendors) >> 32)
+
+    def purchase_basket_of(self, g: int) -> tuple[int, int]:
+        """Which basket (vendor region, index) purchase invoice ``g`` posts, without building the invoice."""
+        h = hash_at(self._pi_hash, g)
+        v = self._purchase_vendor(h, foreign=self.purchase_special(g) == FOREIGN_VENDOR)
+        return baskets.region_of(v.country), (h >> 42) & _BASKET_MASK
 
     def purchase_invoice(self, g: int) -> PurchaseInvoice:
         """Purchase invoice ``g``; recently built ones are kept, as for :meth:`sales_invoice`."""
@@ -354,18 +428,21 @@ class Documents:
         return inv
 
     def _purchase_invoice(self, g: int) -> PurchaseInvoice:
-        m, i = divmod(g, self.pi)
+        m = g // self.pi
+        i = g - m * self.pi
         special = self.purchase_special(g)
         on = self.timeline.day(m, i, self.pi)
         inv = self.purchase_document(
-            hash3(self.seed, _PI, g), key=PURCHASE_INVOICE_KEYS + g, number=FIRST_PURCHASE_NUMBER + g, on=on,
+            hash_at(self._pi_hash, g), key=PURCHASE_INVOICE_KEYS + g, number=FIRST_PURCHASE_NUMBER + g, on=on,
             foreign=special == FOREIGN_VENDOR,
         )  # fmt: skip
-        inv.modified = self.timeline.stamp(on + (2 * _DAY if special == REPOSTED else _DAY), g * 89)
-        inv.voucher_key, inv.voucher_number = self.purchase_voucher_key(g), g + 1
-        if special == REPOSTED:
+        inv.modified = self.timeline.stamp(on + (_TWO_DAYS if special == REPOSTED else _DAY), g * 89)
+        if special == REPOSTED:  # as purchase_voucher_key, whose special case is known here
+            inv.voucher_key = VOUCHER_KEYS + m * self.block + self.off_pi_repost + i
             inv.voucher_number = self.months * self.pi + g + 1
-        if self.purchase_paid(g):
+        else:
+            inv.voucher_key, inv.voucher_number = VOUCHER_KEYS + m * self.block + self.off_pi + i, g + 1
+        if self._paid[g]:  # purchase_paid, for a generated invoice
             inv.paid_amount, inv.status = inv.amount, "paid"
         elif m == self.months - 1 and i >= self.pi - max(1, self.pi // 5):
             inv.status, inv.approval_status = "open", "notapproved"

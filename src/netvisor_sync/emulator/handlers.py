@@ -141,8 +141,10 @@ def getvendor(req: Request) -> Reply:
             missing=missing if "netvisorkeylist" in p else None,
         )
     since = p.moment("changedsince")
-    page = p.integer("page") or 1
-    if page < 1:
+    page = p.integer("page")
+    if page is None:
+        page = 1
+    elif page < 1:
         raise invalid(f"Invalid value for parameter page: '{page}'", f"Virheellinen arvo parametrille page: '{page}'")
     preds: list[Predicate[m.Vendor]] = []
     between(preds, lambda v: v.modified, since, None)
@@ -222,7 +224,8 @@ def salesinvoicelist(req: Request) -> Reply:
 
     At most ``Quirks.salesinvoicelist_cap`` rows in ascending NetvisorKey order: clients page with
     ``invoicesabovenetvisorkey``. ``lastmodifiedstart``/``end`` take a date or a time (a bare end date covers its whole
-    day); invoice dates are inclusive. ``replyoption`` 1 adds the private comment, 2 the currency sums, 3 both.
+    day); invoice dates are inclusive. ``replyoption`` 1 adds the private comment, 2 the currency sums, 3 both; 16
+    (service baskets) adds nothing, as the model has none. The other filters are in :func:`_sales_filters`.
     """
     p = req.params
     listtype = p.choice("listtype", {"preinvoice", "draftandinvoice"})
@@ -271,7 +274,18 @@ def _modified_or_paid(req: Request, *, orders: bool) -> Predicate[m.SalesDocumen
     return lambda d: d.netvisor_key in paid or all(test(d) for test in window)
 
 
+#: the customer's country filter, as Netvisor documents it and as it would be spelled (which one the service reads is
+#: UNCONFIRMED; a client library sends the second): either filters, so a filter is never silently dropped
+_COUNTRY_PARAMS = ("invoicingcustomercontrycode", "invoicingcustomercountrycode")
+
+
 def _sales_filters(p: Params, *, orders: bool, drafts: bool) -> list[Predicate[m.SalesDocument]]:
+    """Invoice dates, ``invoicestatus``, the customer (``customernetvisorkey``, ``customercode``, the invoicing country
+    ``invoicingcustomercontrycode``), ``invoicenumber``, ``salesinvoicebatchid`` (the salesinvoicebatch.nv import a
+    document came in: generated documents came in none, so it finds only documents created with a ``batch_id``) and
+    ``secondname`` / ``secondnamenetvisorkey`` (the company's auxiliary trade name the invoice went out under:
+    generated invoices use the company's own name, so these find only documents created with a ``second_name``).
+    """
     preds: list[Predicate[m.SalesDocument]] = []
     between(preds, lambda d: d.date, p.day("begininvoicedate"), p.day("endinvoicedate"))
     status = p.choice("invoicestatus", INVOICE_STATUSES) if not orders else (p.text("invoicestatus") or "").lower()
@@ -289,27 +303,62 @@ def _sales_filters(p: Params, *, orders: bool, drafts: bool) -> list[Predicate[m
     number = p.integer("invoicenumber")
     if number is not None:
         preds.append(lambda d: d.number == number)
+    countries = {country.upper() for name in _COUNTRY_PARAMS if (country := p.text(name)) is not None}
+    if countries:  # both spellings with different codes find nothing, as two filters would
+        preds.append(lambda d: {d.customer_country.upper()} == countries)
+    batch = p.integer("salesinvoicebatchid")
+    if batch is not None:
+        preds.append(lambda d: d.batch_id == batch)
+    second_name = p.text("secondname")
+    if second_name is not None:
+        preds.append(lambda d: d.second_name.lower() == second_name.lower())
+    second_key = p.integer("secondnamenetvisorkey")
+    if second_key is not None:
+        preds.append(lambda d: d.second_name_key == second_key)
     return preds
 
 
+#: getsalesinvoice ``replyoption`` bits: 1 events, 2 accruals, 4 factoring, 8 payment plan, 16 credited invoice,
+#: 32 credit targets
+_SALES_REPLY_BITS = 6
+_PDF_IMAGES = frozenset({"lastsentprintservice", "pdf", "nopdf"})
+
+
 def _sales_detail(req: Request, collection: m.Collection[m.SalesDocument]) -> Reply:
-    option = req.params.integer("replyoption") or 0
+    """The options of getsalesinvoice and getorder (see :func:`getsalesinvoice`)."""
+    p = req.params
+    option = p.bits("replyoption", _SALES_REPLY_BITS)
+    pdf = (p.choice("pdfimage", _PDF_IMAGES) or "lastsentprintservice") == "pdf"
+    comments, attachments = p.flag("showcommentlines"), p.flag("includeattachments")
     return by_keys(
         req,
         collection,
-        lambda d: render.sales_item(d, req.ctx, credited=bool(option & 16)),
+        lambda d: render.sales_item(
+            d, req.ctx, credited=bool(option & 16), comments=comments, pdf=pdf, attachments=attachments
+        ),
         names=("netvisorkey", "netvisorkeylist"),
         roots=("SalesInvoice", "SalesInvoices"),
     )
 
 
 def getsalesinvoice(req: Request) -> Reply:
-    """``netvisorkey`` or ``netvisorkeylist`` (≤ 500, not both); unknown keys: ``<SalesInvoice />`` or left out."""
+    """``netvisorkey`` or ``netvisorkeylist`` (≤ 500, not both); unknown keys: ``<SalesInvoice />`` or left out.
+
+    * ``showcommentlines=1`` adds the comment lines (``SalesInvoiceCommentLine/Comment``) after the product lines
+      inside ``InvoiceLine``; generated credit notes carry one naming the credited invoice.
+    * ``pdfimage=pdf`` adds the invoice image, a one-page PDF (``LastSentInvoicePDFBase64Data``, base64). The
+      default ``lastsentprintservice`` adds it only for invoices sent through the printing service, which no
+      generated invoice was, so by default (and with ``nopdf``) there is none.
+    * ``includeattachments=1`` adds ``SalesInvoiceAttachments``, empty: the model keeps no attachment files.
+    * ``replyoption`` bit flags 0-63: 16 adds ``CreditedInvoiceNetvisorKey`` to credit notes; 1 events, 2 accruals,
+      4 factoring, 8 payment plan and 32 credit targets are accepted but add nothing, as the generated books hold
+      none of these. Anything else is ``INVALID_DATA``.
+    """
     return _sales_detail(req, req.company.sales_invoices)
 
 
 def getorder(req: Request) -> Reply:
-    """Sales orders, in the same ``SalesInvoice`` shape as getsalesinvoice."""
+    """Sales orders, in the same ``SalesInvoice`` shape and with the same options as getsalesinvoice."""
     return _sales_detail(req, req.company.sales_orders)
 
 
@@ -317,7 +366,9 @@ def getorder(req: Request) -> Reply:
 
 
 def purchaseinvoicelist(req: Request) -> Reply:
-    """``invoicestatus`` open/approved/accepted, ``paymentstatus`` unpaid/paid, modification and invoice dates."""
+    """``invoicestatus`` open/approved/accepted, ``paymentstatus`` unpaid/paid, modification and invoice dates,
+    ``invoicenumber`` and ``purchaseinvoicebatchid`` (the import batch an invoice came in: generated invoices came
+    in none, so it finds only invoices created with a ``batch_id``)."""
     p = req.params
     window = Window(
         p.day("begininvoicedate"),
@@ -337,6 +388,9 @@ def purchaseinvoicelist(req: Request) -> Reply:
     number = p.text("invoicenumber")
     if number is not None:
         preds.append(lambda r: r.number == number)
+    batch = p.integer("purchaseinvoicebatchid")
+    if batch is not None:
+        preds.append(lambda r: r.batch_id == batch)
     rows = select(scan(req.company.purchase_invoices, window), preds)
     return render.list_reply(req.now, "PurchaseInvoiceList", (render.purchase_list_item(r, req.ctx) for r in rows))
 
@@ -357,7 +411,8 @@ def getpurchaseinvoice(req: Request) -> Reply:
 
 
 def purchaseorderlist(req: Request) -> Reply:
-    """``limitvendor`` is a vendor NetvisorKey (integer), business id (``NNNNNNN-N``) or vendor code."""
+    """``limitvendor`` is a vendor NetvisorKey (integer), business id (``NNNNNNN-N``) or vendor code;
+    ``searchcomment`` finds the orders whose comment contains the text (any case)."""
     p = req.params
     preds: list[Predicate[m.PurchaseOrder]] = []
     between(preds, lambda o: o.modified, p.moment("lastmodifiedstart"), p.moment("lastmodifiedend", end=True))
@@ -376,6 +431,9 @@ def purchaseorderlist(req: Request) -> Reply:
         preds.append(lambda o: o.vendor_key in vendors)
     if p.flag("haslinktopurchaseinvoice"):
         preds.append(lambda o: bool(o.linked_invoice_keys))
+    comment = p.text("searchcomment")
+    if comment is not None:
+        preds.append(lambda o: comment.lower() in o.comment.lower())
     rows = select(req.company.purchase_orders, preds)
     invoices = req.company.purchase_invoices
 

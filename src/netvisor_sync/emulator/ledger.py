@@ -8,11 +8,8 @@ dispatches here. Limits: ``netvisorkeylist`` 500, ``deletedsince`` at most 7 day
 from __future__ import annotations
 
 import calendar
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
-from itertools import accumulate
 
 from netvisor_sync.emulator import model as m
 from netvisor_sync.emulator import render, render_ledger
@@ -180,8 +177,11 @@ def accountbalance(req: Request) -> Reply:
     accounts = [
         a for a in req.company.accounts if a.account_type == "account" and (not wanted or a.netvisor_key in wanted)
     ]
-    totals = _running_totals(req.company.vouchers, {a.number for a in accounts}, days[-1])
-    items = (render_ledger.balance_item(a, _balances_on(totals.get(a.number), days)) for a in accounts)
+    table = req.company.account_totals({a.number for a in accounts}, days)
+    items = (
+        render_ledger.balance_item(a, ((day, *sums) for day, sums in zip(days, table[a.number], strict=True)))
+        for a in accounts
+    )
     return render.list_reply(req.now, "AccountBalances", items)
 
 
@@ -211,45 +211,6 @@ def _step(first: date, interval: int, n: int) -> date:
     year, month = divmod(first.month - 1 + months, 12)
     year, month = first.year + year, month + 1
     return date(year, month, min(first.day, calendar.monthrange(year, month)[1]))
-
-
-#: account number -> (sorted voucher dates, cumulative debits, cumulative credits)
-_Totals = dict[int, tuple[list[date], list[Decimal], list[Decimal]]]
-
-
-def _running_totals(vouchers: Iterable[m.Voucher], numbers: set[int], last: date) -> _Totals:
-    entries: dict[int, list[tuple[date, Decimal, Decimal]]] = {}
-    zero = Decimal(0)
-    for voucher in vouchers:
-        if voucher.status != "valid" or voucher.date > last:
-            continue
-        for line in voucher.lines:
-            if line.account_number in numbers:
-                debit, credit = (line.line_sum, zero) if line.line_sum > 0 else (zero, -line.line_sum)
-                entries.setdefault(line.account_number, []).append((voucher.date, debit, credit))
-    totals: _Totals = {}
-    for number, rows in entries.items():
-        rows.sort(key=lambda row: row[0])
-        totals[number] = (
-            [row[0] for row in rows],
-            list(accumulate(row[1] for row in rows)),
-            list(accumulate(row[2] for row in rows)),
-        )
-    return totals
-
-
-def _balances_on(
-    totals: tuple[list[date], list[Decimal], list[Decimal]] | None, days: list[date]
-) -> list[tuple[date, Decimal, Decimal]]:
-    zero = Decimal("0.00")
-    if totals is None:
-        return [(day, zero, zero) for day in days]
-    dates, debits, credits = totals
-    out = []
-    for day in days:
-        index = bisect_right(dates, day)
-        out.append((day, debits[index - 1], credits[index - 1]) if index else (day, zero, zero))
-    return out
 
 
 # --- payments -----------------------------------------------------------------------------------------------------

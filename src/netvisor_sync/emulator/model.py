@@ -9,7 +9,7 @@ as Netvisor reports them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -148,6 +148,14 @@ class SalesDocument:
     voucher_number: int | None = None
     credited_invoice_key: int | None = None  # set on credit notes
     modified: datetime = datetime(2000, 1, 1)
+    #: free-text comment rows of the document (getsalesinvoice ``showcommentlines``), after the product lines
+    comment_lines: tuple[str, ...] = ()
+    #: the salesinvoicebatch.nv import batch the invoice came in (``salesinvoicebatchid``); generated ones: none
+    batch_id: int | None = None
+    #: the company's auxiliary trade name (aputoiminimi) the invoice was sent under, and its key; "" / None: the
+    #: company's own name (every generated invoice)
+    second_name: str = ""
+    second_name_key: int | None = None
 
 
 @dataclass(slots=True)
@@ -198,6 +206,8 @@ class PurchaseInvoice:
     voucher_number: int | None = None
     is_accounted: bool = True
     modified: datetime = datetime(2000, 1, 1)
+    #: the import batch the invoice came in (``purchaseinvoicebatchid``); generated ones: none
+    batch_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -451,4 +461,9 @@ class CompanyView(Protocol):
 
     def tombstones(self, kind: TombstoneKind, since: datetime) -> Iterator[Tombstone]:
         """Deletions of ``kind`` at or after ``since``, oldest first."""
+        ...
+
+    def account_totals(self, numbers: Iterable[int], days: Sequence[date]) -> dict[int, list[tuple[Decimal, Decimal]]]:
+        """Per account number in ``numbers``: the debit and the credit sums of valid vouchers dated up to each of
+        ``days`` (``accountbalance.nv``); ``balances.of_vouchers`` computes it from the vouchers."""
         ...

@@ -142,6 +142,15 @@ class Params:
             return True
         raise _bad_value(name, value)
 
+    def bits(self, name: str, width: int) -> int:
+        """Bit flags (``replyoption``): an integer from 0 to ``2**width - 1``; absent is 0."""
+        value = self.integer(name)
+        if value is None:
+            return 0
+        if not 0 <= value < 1 << width:
+            raise _bad_value(name, str(value))
+        return value
+
     def choice(self, name: str, allowed: Collection[str]) -> str | None:
         value = self.text(name)
         if value is None:

@@ -40,6 +40,19 @@ def hash3(seed: int, kind: int, index: int) -> int:
     return mix((seed * 0x2545F4914F6CDD1D + kind * 0x9E3779B97F4A7C15 + index) & _M64)
 
 
+def hash_base(seed: int, kind: int) -> int:
+    """What :func:`hash3` computes from ``(seed, kind)`` alone; ``hash_at(hash_base(s, k), i) == hash3(s, k, i)``.
+
+    For code that hashes many indexes of one kind: it saves two of the five big-integer multiplications.
+    """
+    return seed * 0x2545F4914F6CDD1D + kind * 0x9E3779B97F4A7C15
+
+
+def hash_at(base: int, index: int) -> int:
+    """:func:`hash3` of index ``index`` from a :func:`hash_base`."""
+    return mix((base + index) & _M64)
+
+
 #: the linear congruential step of :class:`Rng`: ``state = (state * LCG_MUL + LCG_ADD) & 2**64 - 1``
 LCG_MUL, LCG_ADD = 6364136223846793005, 1442695040888963407
 

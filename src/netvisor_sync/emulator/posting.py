@@ -230,8 +230,14 @@ def set_sales_status(doc: SalesDocument, today: date, *, unsent: bool = False) -
         doc.status, doc.substatus = "open", "overdue" if doc.due_date < today else ""
 
 
+def credit_note_comment(credited_number: int) -> str:
+    """The comment line a credit note carries (getsalesinvoice ``showcommentlines``)."""
+    return f"Hyvityslasku laskulle {credited_number}"
+
+
 def credit_note_of(original: SalesDocument, *, key: int, number: int, on: date) -> SalesDocument:
-    """A credit note for the whole of ``original``: the same lines with negated quantities."""
+    """A credit note for the whole of ``original``: the same lines with negated quantities, and a comment line
+    naming the credited invoice."""
     lines = [
         sales_line(
             key * LINE_KEY_SPACE + j, product_key=line.product_key, product_code=line.product_code,
@@ -245,7 +251,7 @@ def credit_note_of(original: SalesDocument, *, key: int, number: int, on: date) 
     doc = dataclasses.replace(
         original, netvisor_key=key, number=number, date=on, due_date=on, delivery_date=on, value_date=on,
         reference=finnish.reference_number(number), lines=lines, credited_invoice_key=original.netvisor_key,
-        voucher_key=None, voucher_number=None,
+        voucher_key=None, voucher_number=None, comment_lines=(credit_note_comment(original.number),), batch_id=None,
     )  # fmt: skip
     refresh_sales_totals(doc)
     return doc

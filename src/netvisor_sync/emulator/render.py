@@ -42,7 +42,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from netvisor_sync.emulator import baskets
 from netvisor_sync.emulator import model as m
+from netvisor_sync.emulator.invoice_pdf import invoice_pdf_base64
+from netvisor_sync.emulator.posting import LINE_KEY_SPACE
 from netvisor_sync.emulator.reply import OK_ENVELOPE_TAIL, Reply, ok_envelope_head
 
 #: records per streamed byte chunk
@@ -151,6 +154,10 @@ def comma(value: Decimal | None, places: int | None = 2) -> str:
     """
     if value is None:
         return ""
+    if places == 2:  # money, the common case: exactly two decimals and not negative, written as it is
+        text = str(value)
+        if text[-3:-2] == "." and text[0] != "-":
+            return text.replace(".", ",")
     if places is None:
         plain = _PLAIN.get(value)
         if plain is None:
@@ -196,6 +203,11 @@ def clear_fragments() -> None:
     """Forget every remembered fragment (a benchmark starting cold; output never depends on them)."""
     _FRAGMENTS.clear()
     _CUSTOMERS.clear()
+    _LIST_CUSTOMERS.clear()
+    _LIST_VENDORS.clear()
+    _KEY_URIS.clear()
+    _BASKET_LINES.clear()
+    _BASKET_PURCHASE_LINES.clear()
 
 
 def _remember(key: tuple[object, ...], text: str) -> str:
@@ -401,28 +413,52 @@ def sales_list_item(d: m.SalesDocument, ctx: Context, *, private_comment: bool, 
         extra = f"<AdditionalInformation>{comment}{sums}</AdditionalInformation>"
     return (
         f"    <SalesInvoice><NetvisorKey>{d.netvisor_key}</NetvisorKey><InvoiceNumber>{d.number}</InvoiceNumber>"
-        f'<{date_name} format="ansi">{d.date.isoformat()}</{date_name}>{ansi_el("InvoiceDueDate", d.due_date)}'
+        f'<{date_name} format="ansi">{d.date.isoformat()}</{date_name}>'
+        f'<InvoiceDueDate format="ansi">{d.due_date.isoformat()}</InvoiceDueDate>'
         f'<InvoiceStatus{substatus} isincollection="0">{esc(d.status)}</InvoiceStatus>'
         f"{_list_customer(d)}{el('ReferenceNumber', d.reference)}"
         f"<InvoiceSum>{comma(d.amount)}</InvoiceSum><OpenSum>{comma(d.open_sum)}</OpenSum>"
-        f"<Uri>{_key_uri(ctx, detail)}{d.netvisor_key}</Uri>{extra}</SalesInvoice>\n"
+        f"<Uri>{key_uri(ctx, detail)}{d.netvisor_key}</Uri>{extra}</SalesInvoice>\n"
     )
 
 
 def _list_customer(d: m.SalesDocument) -> str:
-    """A salesinvoicelist row's customer elements, rendered once per customer (every row carries them)."""
-    key = ("list_customer", d.customer_key, d.customer_code, d.customer_name)
-    return _FRAGMENTS.get(key) or _remember(
-        key,
+    """A salesinvoicelist row's customer elements, rendered once per customer (every row carries them).
+
+    Looked up by the customer key alone (no key tuple built per row), then checked against the code and name.
+    """
+    known = _LIST_CUSTOMERS.get(d.customer_key)
+    if known is not None and known[0] == d.customer_code and known[1] == d.customer_name:
+        return known[2]
+    text = (
         f"<CustomerNetvisorKey>{d.customer_key}</CustomerNetvisorKey>{el('CustomerCode', d.customer_code)}"
-        f"{el('CustomerName', d.customer_name)}",
+        f"{el('CustomerName', d.customer_name)}"
     )
+    if len(_LIST_CUSTOMERS) >= _FRAGMENTS_LIMIT:
+        _LIST_CUSTOMERS.clear()
+    _LIST_CUSTOMERS[d.customer_key] = (d.customer_code, d.customer_name, text)
+    return text
 
 
-def _key_uri(ctx: Context, resource: str) -> str:
+#: salesinvoicelist customer parts by customer key: (code, name, rendered)
+_LIST_CUSTOMERS: dict[int, tuple[str, str, str]] = {}
+
+
+def key_uri(ctx: Context, resource: str) -> str:
     """``ctx.uri(resource, "netvisorkey=")``, escaped, to which a list row appends its key (digits need no escaping)."""
-    key = ("key_uri", ctx.base_url, resource)
-    return _FRAGMENTS.get(key) or _remember(key, esc(ctx.uri(resource, "netvisorkey=")))
+    by_base = _KEY_URIS.get(resource)
+    if by_base is None:
+        by_base = _KEY_URIS[resource] = {}
+    uri = by_base.get(ctx.base_url)
+    if uri is None:
+        if len(by_base) >= _FRAGMENTS_LIMIT:
+            by_base.clear()
+        uri = by_base[ctx.base_url] = esc(ctx.uri(resource, "netvisorkey="))
+    return uri
+
+
+#: resource -> base URL -> escaped ``.../resource.nv?netvisorkey=``
+_KEY_URIS: dict[str, dict[str, str]] = {}
 
 
 def _foreign(d: m.SalesDocument) -> Decimal:
@@ -437,6 +473,36 @@ def _foreign_open(d: m.SalesDocument) -> Decimal:
 
 
 def sales_line(line: m.SalesLine, ctx: Context) -> str:
+    """A getsalesinvoice ``SalesInvoiceProductLine``."""
+    return f"<SalesInvoiceProductLine><NetvisorKey>{line.netvisor_key}</NetvisorKey>{_sales_line_body(line, ctx)}"
+
+
+def sales_lines(d: m.SalesDocument, ctx: Context) -> str:
+    """Every product line of ``d``; a generated document's straight from its basket's lines, rendered once per
+    basket (every document drawing the basket prints the same lines but for their keys, see ``baskets``)."""
+    basket = getattr(d, "basket", None)  # only generated documents have one, and their lines are the basket's
+    if basket is None:
+        return "".join(sales_line(line, ctx) for line in d.lines)
+    ident = ctx.quirks.product_identifier_element
+    known = _BASKET_LINES.get(id(basket))
+    if known is None or known[0] is not basket or known[1] != ident:
+        bodies = tuple(_sales_line_body(line, ctx) for line in baskets.sales_lines(basket, 0))
+        if len(_BASKET_LINES) >= _FRAGMENTS_LIMIT:
+            _BASKET_LINES.clear()
+        known = _BASKET_LINES[id(basket)] = (basket, ident, bodies)  # the basket is kept, so its id stays its own
+    base = d.netvisor_key * LINE_KEY_SPACE
+    return "".join(
+        f"<SalesInvoiceProductLine><NetvisorKey>{base + j}</NetvisorKey>{body}"
+        for j, body in enumerate(known[2], start=1)
+    )
+
+
+#: id(basket) -> (the basket, the product identifier element, its lines rendered after their NetvisorKey)
+_BASKET_LINES: dict[int, tuple[object, str, tuple[str, ...]]] = {}
+
+
+def _sales_line_body(line: m.SalesLine, ctx: Context) -> str:
+    """A sales line after its ``NetvisorKey``: the same for every line of the same product, quantity and sums."""
     ident = ctx.quirks.product_identifier_element
     # str(price): equal Decimals with other exponents print differently (12.34 vs 12.340000000000)
     key = ("sales_line", ident, line.product_code, line.product_key, line.product_name, str(line.unit_price),
@@ -449,8 +515,7 @@ def sales_line(line: m.SalesLine, ctx: Context) -> str:
         f'<ProductVatPercentage vatcode="{attr(line.vat_code)}">{comma(line.vat_percent, None)}</ProductVatPercentage>',
     )
     return (
-        f"<SalesInvoiceProductLine><NetvisorKey>{line.netvisor_key}</NetvisorKey>{product}"
-        f"<SalesInvoiceProductLineQuantity>{comma(line.quantity, None)}</SalesInvoiceProductLineQuantity>"
+        f"{product}<SalesInvoiceProductLineQuantity>{comma(line.quantity, None)}</SalesInvoiceProductLineQuantity>"
         f"<SalesInvoiceProductLineDiscountPercentage>{comma(line.discount_percent, None)}"
         f"</SalesInvoiceProductLineDiscountPercentage>{el('SalesInvoiceProductLineFreeText', line.free_text)}"
         f"<SalesInvoiceProductLineVatSum>{comma(line.vat_sum)}</SalesInvoiceProductLineVatSum>"
@@ -499,9 +564,21 @@ def _invoice_amount(amount: Decimal, quirks: Quirks) -> str:
     return comma(amount) if quirks.sales_invoice_amount_separator == "," else dot(amount)
 
 
-def sales_item(d: m.SalesDocument, ctx: Context, *, credited: bool) -> str:
-    """getsalesinvoice/getorder ``SalesInvoice``; ``credited`` adds ``CreditedInvoiceNetvisorKey`` (replyoption 16)."""
+def sales_item(
+    d: m.SalesDocument,
+    ctx: Context,
+    *,
+    credited: bool,
+    comments: bool = False,
+    pdf: bool = False,
+    attachments: bool = False,
+) -> str:
+    """getsalesinvoice/getorder ``SalesInvoice``; ``credited`` adds ``CreditedInvoiceNetvisorKey`` (replyoption 16),
+    ``comments`` the comment lines after the product lines (showcommentlines), ``pdf`` the invoice image
+    (``LastSentInvoicePDFBase64Data``), ``attachments`` the ``SalesInvoiceAttachments`` aggregate (includeattachments;
+    the model keeps no attachment files, so it is empty)."""
     foreign = f"<ForeignCurrencyAmount>{dot(d.foreign_amount)}</ForeignCurrencyAmount>" if d.foreign_amount else ""
+    image = f"<LastSentInvoicePDFBase64Data>{invoice_pdf_base64(d)}</LastSentInvoicePDFBase64Data>" if pdf else ""
     credit = (
         f"<CreditedInvoiceNetvisorKey>{d.credited_invoice_key}</CreditedInvoiceNetvisorKey>"
         if credited and d.credited_invoice_key is not None
@@ -512,7 +589,11 @@ def sales_item(d: m.SalesDocument, ctx: Context, *, credited: bool) -> str:
         if d.voucher_key is not None
         else ""
     )
-    lines = "".join(sales_line(line, ctx) for line in d.lines)
+    lines = sales_lines(d, ctx)
+    if comments:
+        lines += "".join(
+            f"<SalesInvoiceCommentLine>{el('Comment', text)}</SalesInvoiceCommentLine>" for text in d.comment_lines
+        )
     customer, delivery = _sales_customer(d)
     return (
         f"  <SalesInvoice><SalesInvoiceNetvisorKey>{d.netvisor_key}</SalesInvoiceNetvisorKey>"
@@ -526,10 +607,11 @@ def sales_item(d: m.SalesDocument, ctx: Context, *, credited: bool) -> str:
         f"<SalesInvoiceFreeTextBeforeLines /><SalesInvoiceFreeTextAfterLines />"
         f"{el('SalesInvoiceOurReference', d.our_reference)}{el('SalesInvoiceYourReference', d.your_reference)}"
         f"{el('SalesInvoicePrivateComment', d.private_comment)}<SalesInvoiceAgreementIdentifier />"
-        f"{customer}{foreign}{credit}<MatchPartialPaymentsByDefault>No</MatchPartialPaymentsByDefault>{delivery}"
+        f"{customer}{foreign}{image}{credit}<MatchPartialPaymentsByDefault>No</MatchPartialPaymentsByDefault>{delivery}"
         f"<PaymentTermNetDays>{d.payment_term_net_days}</PaymentTermNetDays><PaymentTermCashDiscountDays>0"
         f'</PaymentTermCashDiscountDays><PaymentTermCashDiscount type="percentage">0</PaymentTermCashDiscount>'
-        f"{voucher}<InvoiceLines><InvoiceLine>{lines}</InvoiceLine></InvoiceLines></SalesInvoice>\n"
+        f"{voucher}<InvoiceLines><InvoiceLine>{lines}</InvoiceLine></InvoiceLines>"
+        f"{'<SalesInvoiceAttachments />' if attachments else ''}</SalesInvoice>\n"
     )
 
 
@@ -552,11 +634,26 @@ def purchase_status_text(status: str, language: str) -> str:
 def purchase_list_item(p: m.PurchaseInvoice, ctx: Context) -> str:
     return (
         f"    <PurchaseInvoice><NetvisorKey>{p.netvisor_key}</NetvisorKey>{el('InvoiceNumber', p.number)}"
-        f"{ansi_el('InvoiceDate', p.date)}{el('Vendor', p.vendor_name)}"
-        f"{el('VendorOrganizationIdentifier', p.vendor_business_id)}<Sum>{comma(p.amount)}</Sum>"
+        f'<InvoiceDate format="ansi">{p.date.isoformat()}</InvoiceDate>{_list_vendor(p)}<Sum>{comma(p.amount)}</Sum>'
         f"<Payments>{comma(p.paid_amount)}</Payments><OpenSum>{comma(p.amount - p.paid_amount)}</OpenSum>"
-        f"<Uri>{_key_uri(ctx, 'getpurchaseinvoice')}{p.netvisor_key}</Uri></PurchaseInvoice>\n"
+        f"<Uri>{key_uri(ctx, 'getpurchaseinvoice')}{p.netvisor_key}</Uri></PurchaseInvoice>\n"
     )
+
+
+def _list_vendor(p: m.PurchaseInvoice) -> str:
+    """A purchaseinvoicelist row's vendor elements, rendered once per vendor (as :func:`_list_customer`)."""
+    known = _LIST_VENDORS.get(p.vendor_key)
+    if known is not None and known[0] == p.vendor_name and known[1] == p.vendor_business_id:
+        return known[2]
+    text = f"{el('Vendor', p.vendor_name)}{el('VendorOrganizationIdentifier', p.vendor_business_id)}"
+    if len(_LIST_VENDORS) >= _FRAGMENTS_LIMIT:
+        _LIST_VENDORS.clear()
+    _LIST_VENDORS[p.vendor_key] = (p.vendor_name, p.vendor_business_id, text)
+    return text
+
+
+#: purchaseinvoicelist vendor parts by vendor key: (name, business id, rendered)
+_LIST_VENDORS: dict[int, tuple[str, str, str]] = {}
 
 
 #: dimension name -> (name key, {item name -> item key}), for the keys getpurchaseinvoice prints beside the names
@@ -575,8 +672,36 @@ def purchase_dimensions(refs: Iterable[m.DimensionRef], index: DimensionIndex) -
     return f"<PurchaseInvoiceLineDimensions>{''.join(parts)}</PurchaseInvoiceLineDimensions>" if parts else ""
 
 
+def purchase_lines(p: m.PurchaseInvoice, index: DimensionIndex, *, inside: bool) -> str:
+    """Every line of ``p``; a generated invoice's straight from its basket's lines, rendered once per basket and
+    version (as :func:`sales_lines`)."""
+    basket = getattr(p, "basket", None)  # only generated invoices have one, and their lines are the basket's
+    if basket is None:
+        return "".join(purchase_line(line, index, inside=inside) for line in p.lines)
+    known = _BASKET_PURCHASE_LINES.get(id(basket))
+    if known is None or known[0] is not basket or known[1] != inside or known[2] != index:
+        bodies = tuple(_purchase_line_body(line, index, inside) for line in baskets.purchase_lines(basket, 0))
+        if len(_BASKET_PURCHASE_LINES) >= _FRAGMENTS_LIMIT:
+            _BASKET_PURCHASE_LINES.clear()
+        known = _BASKET_PURCHASE_LINES[id(basket)] = (basket, inside, index, bodies)
+    base = p.netvisor_key * LINE_KEY_SPACE
+    return "".join(
+        f"<PurchaseInvoiceLine><NetvisorKey>{base + j}</NetvisorKey>{body}" for j, body in enumerate(known[3], start=1)
+    )
+
+
+#: id(basket) -> (the basket, version 2, the dimension index, its lines rendered after their NetvisorKey)
+_BASKET_PURCHASE_LINES: dict[int, tuple[object, bool, DimensionIndex, tuple[str, ...]]] = {}
+
+
 def purchase_line(line: m.PurchaseLine, index: DimensionIndex, *, inside: bool) -> str:
     """A ``PurchaseInvoiceLine``; version 2 (``inside``) nests the dimensions, version 1 puts them after the line."""
+    body = _purchase_line_body(line, index, inside)
+    return f"<PurchaseInvoiceLine><NetvisorKey>{line.netvisor_key}</NetvisorKey>{body}"
+
+
+def _purchase_line_body(line: m.PurchaseLine, index: DimensionIndex, inside: bool) -> str:
+    """A purchase line after its ``NetvisorKey``."""
     dims = purchase_dimensions(line.dimensions, index)
     # the part after the sums is the same for every line buying the same product: rendered once per combination
     # (other costs, without a product code, carry one-off prices and would only crowd the product lines out)
@@ -597,10 +722,7 @@ def purchase_line(line: m.PurchaseLine, index: DimensionIndex, *, inside: bool) 
         )
         if line.product_code:
             _remember(key, goods)
-    body = (
-        f"<PurchaseInvoiceLine><NetvisorKey>{line.netvisor_key}</NetvisorKey><LineSum>{comma(line.sum)}</LineSum>"
-        f"<LineNetSum>{comma(line.net_sum)}</LineNetSum>{goods}"
-    )
+    body = f"<LineSum>{comma(line.sum)}</LineSum><LineNetSum>{comma(line.net_sum)}</LineNetSum>{goods}"
     return f"{body}{dims}</PurchaseInvoiceLine>" if inside else f"{body}</PurchaseInvoiceLine>{dims}"
 
 
@@ -620,7 +742,7 @@ def _purchase_vendor(p: m.PurchaseInvoice) -> str:
 
 def purchase_item(p: m.PurchaseInvoice, ctx: Context, index: DimensionIndex, *, version: int, attachments: bool) -> str:
     """getpurchaseinvoice ``PurchaseInvoice``."""
-    lines = "".join(purchase_line(line, index, inside=version == 2) for line in p.lines)
+    lines = purchase_lines(p, index, inside=version == 2)
     foreign = comma(p.foreign_amount) if p.foreign_amount is not None else ""
     return (
         f"  <PurchaseInvoice><PurchaseInvoiceNetvisorKey>{p.netvisor_key}</PurchaseInvoiceNetvisorKey>"

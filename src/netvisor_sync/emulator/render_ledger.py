@@ -24,6 +24,7 @@ from netvisor_sync.emulator.render import (
     finnish_date,
     finnish_time,
     flag,
+    key_uri,
 )
 
 # --- ledger -------------------------------------------------------------------------------------------------------
@@ -47,17 +48,46 @@ def voucher_item(v: m.Voucher, ctx: Context, lines: Iterable[m.VoucherLine]) -> 
         parts.append(
             f"<VoucherLine><NetvisorKey>{line.netvisor_key}</NetvisorKey><LineSum>{comma(line.line_sum)}</LineSum>"
             f"{description}<AccountNumber>{line.account_number}</AccountNumber>"
-            f"<VatPercent>{comma(line.vat_percent, None)}</VatPercent>{el('VatCode', line.vat_code or '-')}"
-            f"{dimensions(line.dimensions) if line.dimensions else ''}</VoucherLine>"
+            f"{_vat(line.vat_percent, line.vat_code)}{dimensions(line.dimensions) if line.dimensions else ''}"
+            "</VoucherLine>"
         )
     body = "".join(parts)
-    uri = ctx.uri("accountingledger", f"netvisorkey={v.netvisor_key}")
+    uri_element = quirks.voucher_uri_element
     return (
         f'    <Voucher {quirks.voucher_status_attribute}="{v.status}"><NetvisorKey>{v.netvisor_key}</NetvisorKey>'
         f"<VoucherDate>{finnish_date(v.date)}</VoucherDate><VoucherNumber>{v.number}</VoucherNumber>"
-        f"{el('VoucherDescription', v.description)}{el('VoucherClass', v.voucher_class)}{linked}"
-        f"<{quirks.voucher_uri_element}>{esc(uri)}</{quirks.voucher_uri_element}>{body}</Voucher>\n"
+        f"{el('VoucherDescription', v.description)}{_voucher_class(v.voucher_class)}{linked}"
+        f"<{uri_element}>{key_uri(ctx, 'accountingledger')}{v.netvisor_key}</{uri_element}>{body}</Voucher>\n"
     )
+
+
+def _vat(percent: Decimal, code: str) -> str:
+    """A voucher line's ``VatPercent`` and ``VatCode``: a handful of combinations, each rendered once."""
+    by_percent = _VAT_PARTS.get(code)
+    if by_percent is None:
+        by_percent = _VAT_PARTS[code] = {}
+    text = by_percent.get(percent)
+    if text is None:
+        if len(by_percent) >= _PARTS_LIMIT:
+            by_percent.clear()
+        text = by_percent[percent] = f"<VatPercent>{comma(percent, None)}</VatPercent>{el('VatCode', code or '-')}"
+    return text
+
+
+def _voucher_class(name: str) -> str:
+    text = _CLASSES.get(name)
+    if text is None:
+        if len(_CLASSES) >= _PARTS_LIMIT:
+            _CLASSES.clear()
+        text = _CLASSES[name] = el("VoucherClass", name)
+    return text
+
+
+#: rendered voucher parts by the values they show (``comma(x, None)`` writes equal values alike, so a Decimal key is
+#: safe there); bounded like the fragments of :mod:`render`
+_VAT_PARTS: dict[str, dict[Decimal, str]] = {}
+_CLASSES: dict[str, str] = {}
+_PARTS_LIMIT = 1024
 
 
 def account_item(a: m.Account) -> str:

@@ -61,6 +61,13 @@ def validated(record: Any, fields: Mapping[str, Any], *, derived: frozenset[str]
     return out
 
 
+def texts(name: str, value: object) -> tuple[str, ...]:
+    """A list of texts (a document's ``comment_lines``) as the tuple the model keeps."""
+    if not isinstance(value, Sequence) or isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{name} must be a list of texts, got {value!r}")
+    return tuple(value)
+
+
 def _as_dict(spec: Spec) -> dict[str, Any]:
     if dataclasses.is_dataclass(spec) and not isinstance(spec, type):
         return {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}

@@ -126,6 +126,8 @@ class CompanyStore(CompanyBooks):
         changes = specs.validated(doc, fields, derived=DERIVED)
         if "lines" in changes:
             changes["lines"] = specs.sales_lines(doc.netvisor_key, changes["lines"], self._product)
+        if "comment_lines" in changes:
+            changes["comment_lines"] = specs.texts("comment_lines", changes["comment_lines"])
         if "customer_key" in changes:
             c = self._get("customer", int(changes["customer_key"]))
             changes.update(

@@ -10,7 +10,7 @@ import bisect
 import itertools
 from datetime import date, datetime, timedelta
 
-__all__ = ["Timeline"]
+__all__ = ["Timeline", "days"]
 
 
 class Timeline:
@@ -42,8 +42,19 @@ class Timeline:
         morning = self._mornings.get(on)
         if morning is None:
             morning = self._mornings[on] = datetime(on.year, on.month, on.day, 8)
-        at = morning + timedelta(seconds=seconds % 32400)
+        minute, second = divmod(seconds % 32400, 60)
+        at = morning + _MINUTES[minute] + _SECONDS[second]  # shared timedeltas: building one costs more than this
         return at if at < self._latest else self._latest
+
+
+def days(n: int) -> timedelta:
+    """``timedelta(days=n)``, shared for the day counts documents use (due dates, lags)."""
+    return _DAYS[n] if 0 <= n < len(_DAYS) else timedelta(days=n)
+
+
+_MINUTES = tuple(timedelta(minutes=n) for n in range(540))
+_SECONDS = tuple(timedelta(seconds=n) for n in range(60))
+_DAYS = tuple(timedelta(days=n) for n in range(400))
 
 
 def _add_months(first: date, months: int) -> date:
