@@ -10,6 +10,9 @@ admin log endpoint (``/_emulator/log``: ``write_attempts``).
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -18,10 +21,23 @@ from netvisor_sync.emulator import Emulator
 from netvisor_sync.emulator.app import on_create
 
 
+_OWN_DLT_DATA_DIR: list[str] = []
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    # dlt keeps pipelines it is not told where to keep in ~/.dlt, or /var/dlt for root (CI): a run of the suite
+    # gets a data dir of its own (xdist workers inherit it), so no state of an earlier run is picked up again
+    if "DLT_DATA_DIR" not in os.environ:
+        _OWN_DLT_DATA_DIR.append(tempfile.mkdtemp(prefix="netvisor-sync-tests-dlt-"))
+        os.environ["DLT_DATA_DIR"] = _OWN_DLT_DATA_DIR[0]
     config.addinivalue_line(
         "markers", "writes_expected: the test sends write/delete/non-GET requests to an emulator on purpose"
     )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for path in _OWN_DLT_DATA_DIR:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

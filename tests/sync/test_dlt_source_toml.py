@@ -52,7 +52,14 @@ def test_a_users_pipeline_reads_companies_and_keys_from_dlt_toml_files(tmp_path:
             f'customer_id = "{own["customer_id"]}"\ncustomer_key = "{own["customer_key"]}"\n',
             encoding="utf-8",
         )
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "RUNTIME__DLTHUB_TELEMETRY": "false"}
+        # dlt keeps pipelines in ~/.dlt, or in /var/dlt when run as root (CI): a fresh data dir per run, or the
+        # pipeline of an earlier run (with its destination path) is picked up again
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "DLT_DATA_DIR": str(tmp_path / "dlt"),
+            "RUNTIME__DLTHUB_TELEMETRY": "false",
+        }
         run = subprocess.run(
             [sys.executable, "-c", PIPELINE],
             check=False,
