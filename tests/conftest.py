@@ -20,7 +20,6 @@ import pytest
 from netvisor_sync.emulator import Emulator
 from netvisor_sync.emulator.app import on_create
 
-
 _OWN_DLT_DATA_DIR: list[str] = []
 
 
