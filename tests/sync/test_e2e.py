@@ -220,6 +220,10 @@ def test_changes_inside_the_lookback_are_read_again_and_merge_without_duplicates
     before the first run's cursor, so it lists them again and fetches their details once more; merge keeps one row.
     """
     store, warehouse = sync.store, sync.warehouse
+    # start early on a morning: the 3 h 10 min this test advances must not cross midnight (a new "today" is a new
+    # account_balances date, so the warehouse would rightly change)
+    now = sync.emu.clock.now()
+    sync.emu.clock.advance(now.replace(hour=6, minute=0, second=0, microsecond=0) + timedelta(days=1) - now)
     reread = {
         "customer": next(iter(store.customers)).netvisor_key,
         "vendor": next(iter(store.vendors)).netvisor_key,
