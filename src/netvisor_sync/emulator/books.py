@@ -19,6 +19,7 @@ from netvisor_sync.emulator import balances, chart, documents, parties, voucher_
 from netvisor_sync.emulator.clock import Clock
 from netvisor_sync.emulator.documents import Documents
 from netvisor_sync.emulator.lazy import LazyCollection
+from netvisor_sync.emulator.list_rows import ListRows
 from netvisor_sync.emulator.model import (
     Account,
     AccountingPeriod,
@@ -73,6 +74,7 @@ class CompanyBooks:
             "salesorder": docs.locator(docs.so),
             "purchaseinvoice": docs.locator(docs.pi),
             "voucher": docs.locator(docs.block, by_day=False),
+            "salespayment": docs.locator(docs.si, months_late=1),
         }
         for kind, base, make in (
             ("salesinvoice", documents.SALES_INVOICE_KEYS, docs.sales_invoice),
@@ -85,6 +87,8 @@ class CompanyBooks:
         ):
             maker = cast(Callable[[int], Any], make)
             self._collections[kind] = LazyCollection(base, docs.slots(kind), maker, n[kind], dated.get(kind))
+        #: rows of list resources straight from the generator's draws (``list_rows``)
+        self.list_rows = ListRows(docs, self._collections["salesinvoice"], self._collections["purchaseinvoice"])
         periods = chart.accounting_periods(docs.timeline.starts[0], docs.timeline.today)
         self._accounts = _static(chart.accounts())
         self._periods = _static(periods)

@@ -7,10 +7,11 @@ Which invoices are credited, re-posted, foreign or paid is decided by cheap per-
 docstring), so counts are known without building records, and a payment, its invoice and their vouchers always
 agree because each is derived from the same invoice.
 
-Speed matters here (a ``large`` list request builds every record it answers), and memory must stay bounded. A
+Speed matters here (a ``large`` detail request builds every record it answers; list rows of unchanged invoices
+are derived from :meth:`Documents.fates` without one, see :mod:`.list_rows`), and memory must stay bounded. A
 document draws everything from one 64-bit hash of its slot and takes its lines and totals from a basket
 (:mod:`.baskets`), building line objects only when they are read; the invoices built most recently are kept
-(:class:`~.lazy.Recent`: a list page, its details, their vouchers and payments read the same ones). Every cache is
+(:class:`~.lazy.Recent`: a detail batch, its vouchers and payments read the same ones). Every cache is
 bounded and none changes a value: a record is the same whether it was cached or rebuilt. Every invoice's payment fate
 (a hash per invoice) is decided once when the company is built, into a byte per invoice.
 """
@@ -21,7 +22,7 @@ import dataclasses
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from netvisor_sync.emulator import baskets, chart, finnish, parties, posting
 from netvisor_sync.emulator.baskets import Baskets, GeneratedPurchaseInvoice, GeneratedSalesDocument
@@ -66,8 +67,8 @@ _NET_TERMS = {term: (net, timedelta(days=net)) for term, net in chart.NET_DAYS.i
 #: the invoicing currency of a vendor by country (others: EUR)
 _VENDOR_CURRENCIES = {"SE": "SEK", "US": "USD"}
 #: the special cases by the byte ``Documents`` keeps per invoice
-_SALES_SPECIALS = (NORMAL, CREDITED, CREDIT_NOTE, REPOSTED, SEK, USD)
-_PURCHASE_SPECIALS = (NORMAL, FOREIGN_VENDOR, REPOSTED)
+SALES_SPECIALS = (NORMAL, CREDITED, CREDIT_NOTE, REPOSTED, SEK, USD)
+PURCHASE_SPECIALS = (NORMAL, FOREIGN_VENDOR, REPOSTED)
 
 # Kinds for Rng seeds and hash3 draws (16 draws cost vouchers, in ``voucher_blocks``).
 _SI, _SI_PAY, _SO, _PI, _PI_PAY, _PO, _DRAFT = 10, 11, 12, 13, 14, 15, 17
@@ -83,6 +84,21 @@ def _rate(currency: str, on: date) -> Decimal:
     """EUR → ``currency`` rate for ``on``'s month; varies a little month to month."""
     wobble = Decimal((on.year * 12 + on.month) % 9) / 100
     return (Decimal("11.2") if currency == "SEK" else Decimal("1.05")) + wobble
+
+
+class Fates(NamedTuple):
+    """What :meth:`Documents.fates` returns: per invoice a byte (special case, paid share) and the hash bases."""
+
+    #: sales invoice ``g``'s special case, as its position in :data:`SALES_SPECIALS`
+    sales_specials: bytes
+    #: percent of sales invoice ``g`` paid (see :meth:`Documents.sales_share`)
+    sales_shares: bytes
+    sales_hash: int
+    #: purchase invoice ``g``'s special case, as its position in :data:`PURCHASE_SPECIALS`
+    purchase_specials: bytes
+    #: 1 when purchase invoice ``g`` is paid
+    purchase_paid: bytes
+    purchase_hash: int
 
 
 class Documents:
@@ -135,14 +151,14 @@ class Documents:
         n_si, n_pi = self.months * self.si, self.months * self.pi
         # Every invoice's special case and payment fate, decided once here (a hash per invoice) and looked up by
         # every record built: a byte per invoice.
-        self._sales_specials = bytes(_SALES_SPECIALS.index(self._sales_special_of(g)) for g in range(n_si))
-        self._purchase_specials = bytes(_PURCHASE_SPECIALS.index(self._purchase_special_of(g)) for g in range(n_pi))
+        self._sales_specials = bytes(SALES_SPECIALS.index(self._sales_special_of(g)) for g in range(n_si))
+        self._purchase_specials = bytes(PURCHASE_SPECIALS.index(self._purchase_special_of(g)) for g in range(n_pi))
         self._shares = bytes(self._sales_share_of(g) for g in range(n_si))
         self._paid = bytes(self._purchase_paid_of(g) for g in range(n_pi))
         sales_paid = n_si - self._shares.count(0)
         purchases_paid = self._paid.count(1)
-        si_reposts = self._sales_specials.count(_SALES_SPECIALS.index(REPOSTED))
-        pi_reposts = self._purchase_specials.count(_PURCHASE_SPECIALS.index(REPOSTED))
+        si_reposts = self._sales_specials.count(SALES_SPECIALS.index(REPOSTED))
+        pi_reposts = self._purchase_specials.count(PURCHASE_SPECIALS.index(REPOSTED))
         return {
             "customer": self.customers,
             "vendor": self.vendors,
@@ -168,8 +184,11 @@ class Documents:
             "voucher": self.months * self.block,
         }.get(kind, self.counts.get(kind, 0))
 
-    def locator(self, per_month: int, *, by_day: bool = True) -> Locate:
+    def locator(self, per_month: int, *, by_day: bool = True, months_late: int = 0) -> Locate:
         """Where the records of a window lie, for a kind laid out ``per_month`` slots per month.
+
+        ``months_late``: the records of a month's slots are dated that many months later (a sales payment pays an
+        invoice of the previous month, in the same slot, spread over its own month as invoices are).
 
         Sales and purchase invoices and sales orders are spread over their month in date order, so a window finds
         its first and last slot to the day (``by_day``); each month's vouchers fill one block, in date order only
@@ -180,6 +199,7 @@ class Documents:
         timeline = self.timeline
         first_day, last_day = timeline.starts[0], timeline.starts[-1] + timedelta(days=timeline.lengths[-1] - 1)
         every = self.months * per_month
+        shift = months_late * per_month
 
         def locate(window: Window) -> tuple[int, int]:
             low, high = window.date_low, window.date_high
@@ -191,8 +211,8 @@ class Documents:
                 high = latest if high is None else min(high, latest)
             if (low is not None and low > last_day) or (high is not None and high < first_day):
                 return 0, 0
-            first = 0 if low is None or low < first_day else self._slot_from(low, per_month, by_day)
-            stop = every if high is None or high > last_day else self._slot_to(high, per_month, by_day)
+            first = 0 if low is None or low < first_day else max(0, self._slot_from(low, per_month, by_day) - shift)
+            stop = every if high is None or high > last_day else self._slot_to(high, per_month, by_day) - shift
             return first, max(first, stop)
 
         return locate
@@ -217,7 +237,7 @@ class Documents:
     def sales_special(self, g: int) -> str:
         """Invoice ``g``'s place in the monthly cycle of special cases (see ``generate``'s docstring)."""
         specials = self._sales_specials
-        return _SALES_SPECIALS[specials[g]] if 0 <= g < len(specials) else self._sales_special_of(g)
+        return SALES_SPECIALS[specials[g]] if 0 <= g < len(specials) else self._sales_special_of(g)
 
     def _sales_special_of(self, g: int) -> str:
         m, i = divmod(g, self.si)
@@ -240,7 +260,7 @@ class Documents:
 
     def purchase_special(self, g: int) -> str:
         specials = self._purchase_specials
-        return _PURCHASE_SPECIALS[specials[g]] if 0 <= g < len(specials) else self._purchase_special_of(g)
+        return PURCHASE_SPECIALS[specials[g]] if 0 <= g < len(specials) else self._purchase_special_of(g)
 
     def _purchase_special_of(self, g: int) -> str:
         m, i = divmod(g, self.pi)
@@ -279,16 +299,25 @@ class Documents:
         """
         return self._sales_document(h, key, kind, number, on, special)
 
+    def customer_index(self, h: int, *, foreign: bool) -> int:
+        """The customer a sales document drawn from the hash ``h`` is for (foreign sales: every tenth customer)."""
+        low = h & 0xFFFFFFFF
+        if foreign and self.customers >= 10:
+            return 9 + 10 * ((low * (self.customers // 10)) >> 32)
+        return (low * self.customers) >> 32
+
+    def fates(self) -> Fates:
+        """Every invoice's special case and payment fate and the hash bases of their draws, for code that derives
+        a few fields of many generated invoices without building them (``list_rows``)."""
+        return Fates(
+            self._sales_specials, self._shares, self._si_hash, self._purchase_specials, self._paid, self._pi_hash
+        )
+
     def _sales_document(  # noqa: PLR0917 - positional: this runs for every invoice a list request reads
         self, h: int, key: int, kind: str, number: int, on: date, special: str
     ) -> GeneratedSalesDocument:
         foreign = special in (SEK, USD)
-        low = h & 0xFFFFFFFF
-        if foreign and self.customers >= 10:
-            index = 9 + 10 * ((low * (self.customers // 10)) >> 32)
-        else:
-            index = (low * self.customers) >> 32
-        c: Customer = self.customer(index)
+        c: Customer = self.customer(self.customer_index(h, foreign=foreign))
         net_days, due_in = _NET_TERMS[c.payment_term_key]
         seller = _SELLER_BY_BYTE[(h >> 32) & 0xFF]
         comment = "" if (h >> 40) & 3 else "Asiakas toivoi laskun sähköpostiin."
@@ -319,7 +348,7 @@ class Documents:
     def _sales_invoice(self, g: int) -> SalesDocument:
         m = g // self.si
         i = g - m * self.si
-        special = _SALES_SPECIALS[self._sales_specials[g]]  # sales_special, for a generated invoice
+        special = SALES_SPECIALS[self._sales_specials[g]]  # sales_special, for a generated invoice
         if special == CREDIT_NOTE:
             return self._credit_note(g)
         on = self.timeline.day(m, i, self.si)
@@ -408,10 +437,14 @@ class Documents:
         return inv
 
     def _purchase_vendor(self, h: int, *, foreign: bool) -> Vendor:
+        return self.vendor(self.vendor_index(h, foreign=foreign))
+
+    def vendor_index(self, h: int, *, foreign: bool) -> int:
+        """The vendor a purchase invoice drawn from the hash ``h`` is from (foreign ones: every tenth vendor)."""
         low = h & 0xFFFFFFFF
         if foreign and self.vendors >= 10:
-            return self.vendor(9 + 10 * ((low * (self.vendors // 10)) >> 32))
-        return self.vendor((low * self.vendors) >> 32)
+            return 9 + 10 * ((low * (self.vendors // 10)) >> 32)
+        return (low * self.vendors) >> 32
 
     def purchase_basket_of(self, g: int) -> tuple[int, int]:
         """Which basket (vendor region, index) purchase invoice ``g`` posts, without building the invoice."""

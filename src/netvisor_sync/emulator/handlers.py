@@ -15,14 +15,17 @@ shrink them.
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from itertools import islice
+from typing import TypeVar
 
 from netvisor_sync.emulator import ledger, render
 from netvisor_sync.emulator import model as m
 from netvisor_sync.emulator.lazy import Window
+from netvisor_sync.emulator.list_rows import ListRows
 from netvisor_sync.emulator.params import Params, invalid, one_of
 from netvisor_sync.emulator.query import (
     Handler,
@@ -36,6 +39,7 @@ from netvisor_sync.emulator.query import (
 from netvisor_sync.emulator.reply import Rejection, Reply
 from netvisor_sync.resources import normalize_resource
 
+T = TypeVar("T")
 PRODUCT_BATCH_LIMIT = 400
 CUSTOMER_CODE_LIMIT = 100
 #: invoicestatus=open also matches these states (and the same words as ``substatus``)
@@ -231,29 +235,66 @@ def salesinvoicelist(req: Request) -> Reply:
     listtype = p.choice("listtype", {"preinvoice", "draftandinvoice"})
     orders = listtype == "preinvoice"
     reply_option = p.choice("replyoption", {"0", "1", "2", "3", "16"}) or "0"
-    preds = _sales_filters(p, orders=orders, drafts=listtype == "draftandinvoice")
-    modified = _modified_or_paid(req, orders=orders)
+    preds, narrowed = _sales_filters(p, orders=orders, drafts=listtype == "draftandinvoice")
+    modified, paid = _modified_or_paid(req, orders=orders)
     if modified is not None:
         preds.append(modified)
     collection = req.company.sales_orders if orders else req.company.sales_invoices
-    window = Window(p.day("begininvoicedate"), p.day("endinvoicedate"))
-    if not p.flag("includemodifiedpayments"):  # else an old invoice may match through a recent payment
-        window = window._replace(
-            modified_low=p.moment("lastmodifiedstart"), modified_high=p.moment("lastmodifiedend", end=True)
-        )
-    rows = islice(
-        select(scan(collection, window, p.integer("invoicesabovenetvisorkey")), preds),
-        req.ctx.quirks.salesinvoicelist_cap,
+    window = Window(
+        p.day("begininvoicedate"),
+        p.day("endinvoicedate"),
+        modified_low=p.moment("lastmodifiedstart"),
+        modified_high=p.moment("lastmodifiedend", end=True),
     )
+    paid_too = paid is not None
+    above, cap = p.integer("invoicesabovenetvisorkey"), req.ctx.quirks.salesinvoicelist_cap
     comment, sums = reply_option in {"1", "3"}, reply_option in {"2", "3"}
-    items = (render.sales_list_item(d, req.ctx, private_comment=comment, currency_sums=sums) for d in rows)
-    return render.list_reply(req.now, "SalesInvoiceList", items)
+
+    def item(d: m.SalesDocument) -> str:
+        return render.sales_list_item(d, req.ctx, private_comment=comment, currency_sums=sums)
+
+    lister = _list_rows(req)
+    if lister is not None and not (orders or narrowed or paid_too or comment or sums):
+        # generated rows are tested on the window alone: the other predicates (no drafts) pass every one of them
+        test = _all(preds)
+        fast = lister.sales(window, above, req.ctx, lambda d: item(d) if test(d) else None)
+        return render.list_reply(req.now, "SalesInvoiceList", islice(fast, cap))
+    candidates = scan(collection, window, above)
+    if paid:  # an old invoice also matches through a recent payment: those are looked up by key, not scanned for
+        candidates = _merged_by_key(candidates, collection, paid, above)
+    rows = islice(select(candidates, preds), cap)
+    return render.list_reply(req.now, "SalesInvoiceList", (item(d) for d in rows))
 
 
-def _modified_or_paid(req: Request, *, orders: bool) -> Predicate[m.SalesDocument] | None:
+def _merged_by_key(
+    scanned: Iterator[m.SalesDocument], collection: m.Collection[m.SalesDocument], keys: set[int], above: int | None
+) -> Iterator[m.SalesDocument]:
+    """``scanned`` (ascending keys) and the records of ``keys`` above ``above``, ascending, each once."""
+    looked_up = (d for k in sorted(keys) if above is None or k > above if (d := collection.get(k)) is not None)
+    last = None
+    for d in heapq.merge(scanned, looked_up, key=lambda d: d.netvisor_key):
+        if d.netvisor_key != last:
+            last = d.netvisor_key
+            yield d
+
+
+def _list_rows(req: Request) -> ListRows | None:
+    """The company's cheap list-row path (:mod:`.list_rows`), when it is a generated one and the path is on."""
+    lister = getattr(req.company, "list_rows", None)
+    return lister if isinstance(lister, ListRows) and lister.enabled else None
+
+
+def _all(preds: list[Predicate[T]]) -> Predicate[T]:
+    return lambda r: all(test(r) for test in preds)
+
+
+def _modified_or_paid(
+    req: Request, *, orders: bool
+) -> tuple[Predicate[m.SalesDocument] | None, set[int] | None]:
     """The lastmodified window; ``includemodifiedpayments`` also admits invoices whose payments changed in it.
 
-    ``None`` when the request has no modification window (every record passes).
+    Returns the predicate (``None`` when the request has no modification window: every record passes) and, with
+    ``includemodifiedpayments``, the keys of the invoices whose payments changed in the window (else ``None``).
 
     A payment does not touch its invoice's own modification time (as on Netvisor), hence the payment scan.
     """
@@ -262,7 +303,7 @@ def _modified_or_paid(req: Request, *, orders: bool) -> Predicate[m.SalesDocumen
     window: list[Predicate[m.SalesDocument]] = []
     between(window, lambda d: d.modified, low, high)
     if not p.flag("includemodifiedpayments"):
-        return (lambda d: all(test(d) for test in window)) if window else None
+        return ((lambda d: all(test(d) for test in window)) if window else None), None
     if low is None and high is None:
         raise invalid(
             "Parameter includemodifiedpayments requires lastmodifiedstart or lastmodifiedend",
@@ -270,8 +311,9 @@ def _modified_or_paid(req: Request, *, orders: bool) -> Predicate[m.SalesDocumen
         )
     payments: list[Predicate[m.SalesPayment]] = []
     between(payments, lambda r: r.modified, low, high)
-    paid = set() if orders else {r.invoice_key for r in select(req.company.sales_payments, payments)}
-    return lambda d: d.netvisor_key in paid or all(test(d) for test in window)
+    changed = Window(modified_low=low, modified_high=high)  # only the payments that can lie in it are built
+    paid = set() if orders else {r.invoice_key for r in select(scan(req.company.sales_payments, changed), payments)}
+    return (lambda d: d.netvisor_key in paid or all(test(d) for test in window)), paid
 
 
 #: the customer's country filter, as Netvisor documents it and as it would be spelled (which one the service reads is
@@ -279,21 +321,26 @@ def _modified_or_paid(req: Request, *, orders: bool) -> Predicate[m.SalesDocumen
 _COUNTRY_PARAMS = ("invoicingcustomercontrycode", "invoicingcustomercountrycode")
 
 
-def _sales_filters(p: Params, *, orders: bool, drafts: bool) -> list[Predicate[m.SalesDocument]]:
+def _sales_filters(p: Params, *, orders: bool, drafts: bool) -> tuple[list[Predicate[m.SalesDocument]], bool]:
     """Invoice dates, ``invoicestatus``, the customer (``customernetvisorkey``, ``customercode``, the invoicing country
     ``invoicingcustomercontrycode``), ``invoicenumber``, ``salesinvoicebatchid`` (the salesinvoicebatch.nv import a
     document came in: generated documents came in none, so it finds only documents created with a ``batch_id``) and
     ``secondname`` / ``secondnamenetvisorkey`` (the company's auxiliary trade name the invoice went out under:
     generated invoices use the company's own name, so these find only documents created with a ``second_name``).
+
+    Also says whether any filter beyond the invoice dates and the exclusion of drafts was asked for (so not every
+    generated invoice of a date window passes).
     """
     preds: list[Predicate[m.SalesDocument]] = []
     between(preds, lambda d: d.date, p.day("begininvoicedate"), p.day("endinvoicedate"))
+    dated = len(preds)
     status = p.choice("invoicestatus", INVOICE_STATUSES) if not orders else (p.text("invoicestatus") or "").lower()
     if status:
         family = OPEN_FAMILY if status == "open" else frozenset({status})
         preds.append(lambda d: d.status in family or d.substatus in family)
     if not orders and not drafts:
-        preds.append(lambda d: d.status != "draft")
+        preds.insert(dated, lambda d: d.status != "draft")
+        dated += 1
     customer = p.integer("customernetvisorkey")
     if customer is not None:
         preds.append(lambda d: d.customer_key == customer)
@@ -315,7 +362,7 @@ def _sales_filters(p: Params, *, orders: bool, drafts: bool) -> list[Predicate[m
     second_key = p.integer("secondnamenetvisorkey")
     if second_key is not None:
         preds.append(lambda d: d.second_name_key == second_key)
-    return preds
+    return preds, len(preds) > dated
 
 
 #: getsalesinvoice ``replyoption`` bits: 1 events, 2 accruals, 4 factoring, 8 payment plan, 16 credited invoice,
@@ -391,6 +438,11 @@ def purchaseinvoicelist(req: Request) -> Reply:
     batch = p.integer("purchaseinvoicebatchid")
     if batch is not None:
         preds.append(lambda r: r.batch_id == batch)
+    lister = _list_rows(req)
+    if lister is not None and status is None and payment is None and number is None and batch is None:
+        test = _all(preds)  # only the window's bounds, which generated rows are tested on directly
+        fast = lister.purchases(window, req.ctx, lambda r: render.purchase_list_item(r, req.ctx) if test(r) else None)
+        return render.list_reply(req.now, "PurchaseInvoiceList", fast)
     rows = select(scan(req.company.purchase_invoices, window), preds)
     return render.list_reply(req.now, "PurchaseInvoiceList", (render.purchase_list_item(r, req.ctx) for r in rows))
 

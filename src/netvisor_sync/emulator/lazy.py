@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Window(NamedTuple):
@@ -124,6 +125,44 @@ class LazyCollection(Generic[T]):
             after = overlay[key]
             if after is not None:
                 yield after
+
+    def map_window(
+        self,
+        window: Window,
+        above_key: int | None,
+        generated: Callable[[int], R | None],
+        changed: Callable[[T], R | None],
+    ) -> Iterator[R]:
+        """:meth:`iter_window` mapped: ``generated(slot)`` for a slot without a change (the record there is never
+        built), ``changed(record)`` for a changed or created record; ``None`` results are left out.
+
+        A list resource renders its rows of generated records from a few draws this way (``list_rows``), while
+        every edited record still takes the ordinary path, in the same order as :meth:`iter_window` yields them.
+        """
+        base, overlay = self._base, self._overlay
+        above = base - 1 if above_key is None else above_key
+        first, stop = (0, self._slots) if self._locate is None else self._locate(window)
+        first = max(0, min(first, self._slots))
+        stop = max(first, min(stop, self._slots))
+        start = max(first, above - base + 1)
+        before = sorted(k for k in overlay if above < k < base + first)
+        inside = sorted(k - base for k in overlay if base + start <= k < base + stop)
+        after = sorted(k for k in overlay if k >= base + stop and k > above)
+        yield from self._changed(before, changed)
+        for slot in inside:
+            yield from filter(None, map(generated, range(start, slot)))
+            yield from self._changed([base + slot], changed)
+            start = slot + 1
+        yield from filter(None, map(generated, range(start, stop)))
+        yield from self._changed(after, changed)
+
+    def _changed(self, keys: list[int], changed: Callable[[T], R | None]) -> Iterator[R]:
+        for key in keys:
+            record = self._overlay[key]
+            if record is not None:
+                result = changed(record)
+                if result is not None:
+                    yield result
 
     def __len__(self) -> int:
         return self._count

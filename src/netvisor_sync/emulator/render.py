@@ -208,6 +208,7 @@ def clear_fragments() -> None:
     _KEY_URIS.clear()
     _BASKET_LINES.clear()
     _BASKET_PURCHASE_LINES.clear()
+    _STATUSES.clear()
 
 
 def _remember(key: tuple[object, ...], text: str) -> str:
@@ -430,14 +431,16 @@ def _list_customer(d: m.SalesDocument) -> str:
     known = _LIST_CUSTOMERS.get(d.customer_key)
     if known is not None and known[0] == d.customer_code and known[1] == d.customer_name:
         return known[2]
-    text = (
-        f"<CustomerNetvisorKey>{d.customer_key}</CustomerNetvisorKey>{el('CustomerCode', d.customer_code)}"
-        f"{el('CustomerName', d.customer_name)}"
-    )
+    text = list_customer_text(d.customer_key, d.customer_code, d.customer_name)
     if len(_LIST_CUSTOMERS) >= _FRAGMENTS_LIMIT:
         _LIST_CUSTOMERS.clear()
     _LIST_CUSTOMERS[d.customer_key] = (d.customer_code, d.customer_name, text)
     return text
+
+
+def list_customer_text(key: int, code: str, name: str) -> str:
+    """A salesinvoicelist row's customer elements."""
+    return f"<CustomerNetvisorKey>{key}</CustomerNetvisorKey>{el('CustomerCode', code)}{el('CustomerName', name)}"
 
 
 #: salesinvoicelist customer parts by customer key: (code, name, rendered)
@@ -526,9 +529,51 @@ def _sales_line_body(line: m.SalesLine, ctx: Context) -> str:
     )
 
 
-def _status_attributes(d: m.SalesDocument) -> str:
-    substatus = f' substatus="{attr(d.substatus)}"' if d.substatus else ""
-    return f' status="{attr(d.status)}"{substatus}'
+def _status_element(status: str, substatus: str) -> str:
+    """getsalesinvoice ``InvoiceStatus``, rendered once per status and substatus."""
+    known = _STATUSES.get((status, substatus))
+    if known is None:
+        sub = f' substatus="{attr(substatus)}"' if substatus else ""
+        if len(_STATUSES) >= _FRAGMENTS_LIMIT:
+            _STATUSES.clear()
+        known = _STATUSES[status, substatus] = (
+            f'<InvoiceStatus status="{attr(status)}"{sub}>{esc(status)}</InvoiceStatus>'
+        )
+    return known
+
+
+def _amount_head(currency: str, rate: Decimal) -> str:
+    """getsalesinvoice ``SalesInvoiceAmount``'s start tag, rendered once per currency and rate (text: ``1.10`` and
+    ``1.1`` are equal Decimals and print alike once normalized)."""
+    key = ("amount_head", currency, rate)
+    return _FRAGMENTS.get(key) or _remember(
+        key, f'<SalesInvoiceAmount iso4217currencycode="{attr(currency)}" currencyrate="{rate.normalize()}">'
+    )
+
+
+def _sales_dates(d: m.SalesDocument) -> str:
+    """getsalesinvoice's five dates; the invoice date is written once and reused where the others equal it."""
+    on = d.date
+    iso = on.isoformat()
+    day = f'format="ansi">{iso}'
+    value = (
+        f"<SalesInvoiceValueDate {day}</SalesInvoiceValueDate>"
+        if d.value_date == on
+        else ansi_el("SalesInvoiceValueDate", d.value_date)
+    )
+    delivery = (
+        f"<SalesInvoiceDeliveryDate {day}</SalesInvoiceDeliveryDate>"
+        if d.delivery_date == on
+        else ansi_el("SalesInvoiceDeliveryDate", d.delivery_date)
+    )
+    return (
+        f"<SalesInvoiceDate {day}</SalesInvoiceDate><SalesInvoiceEventDate {day}</SalesInvoiceEventDate>"
+        f"{ansi_el('SalesInvoiceDueDate', d.due_date)}{value}{delivery}"
+    )
+
+
+#: (status, substatus) -> getsalesinvoice ``InvoiceStatus``
+_STATUSES: dict[tuple[str, str], str] = {}
 
 
 def _sales_customer(d: m.SalesDocument) -> tuple[str, str]:
@@ -597,13 +642,10 @@ def sales_item(
     customer, delivery = _sales_customer(d)
     return (
         f"  <SalesInvoice><SalesInvoiceNetvisorKey>{d.netvisor_key}</SalesInvoiceNetvisorKey>"
-        f"<SalesInvoiceNumber>{d.number}</SalesInvoiceNumber>{ansi_el('SalesInvoiceDate', d.date)}"
-        f"{ansi_el('SalesInvoiceEventDate', d.date)}{ansi_el('SalesInvoiceDueDate', d.due_date)}"
-        f"{ansi_el('SalesInvoiceValueDate', d.value_date)}{ansi_el('SalesInvoiceDeliveryDate', d.delivery_date)}"
-        f"{el('SalesInvoiceReferencenumber', d.reference)}"
-        f'<SalesInvoiceAmount iso4217currencycode="{attr(d.currency)}" currencyrate="{d.currency_rate.normalize()}">'
+        f"<SalesInvoiceNumber>{d.number}</SalesInvoiceNumber>{_sales_dates(d)}"
+        f"{el('SalesInvoiceReferencenumber', d.reference)}{_amount_head(d.currency, d.currency_rate)}"
         f'{_invoice_amount(d.amount, ctx.quirks)}</SalesInvoiceAmount><SellerIdentifier type="name" />'
-        f"<InvoiceStatus{_status_attributes(d)}>{esc(d.status)}</InvoiceStatus>"
+        f"{_status_element(d.status, d.substatus)}"
         f"<SalesInvoiceFreeTextBeforeLines /><SalesInvoiceFreeTextAfterLines />"
         f"{el('SalesInvoiceOurReference', d.our_reference)}{el('SalesInvoiceYourReference', d.your_reference)}"
         f"{el('SalesInvoicePrivateComment', d.private_comment)}<SalesInvoiceAgreementIdentifier />"
@@ -645,11 +687,16 @@ def _list_vendor(p: m.PurchaseInvoice) -> str:
     known = _LIST_VENDORS.get(p.vendor_key)
     if known is not None and known[0] == p.vendor_name and known[1] == p.vendor_business_id:
         return known[2]
-    text = f"{el('Vendor', p.vendor_name)}{el('VendorOrganizationIdentifier', p.vendor_business_id)}"
+    text = list_vendor_text(p.vendor_name, p.vendor_business_id)
     if len(_LIST_VENDORS) >= _FRAGMENTS_LIMIT:
         _LIST_VENDORS.clear()
     _LIST_VENDORS[p.vendor_key] = (p.vendor_name, p.vendor_business_id, text)
     return text
+
+
+def list_vendor_text(name: str, business_id: str) -> str:
+    """A purchaseinvoicelist row's vendor elements."""
+    return f"{el('Vendor', name)}{el('VendorOrganizationIdentifier', business_id)}"
 
 
 #: purchaseinvoicelist vendor parts by vendor key: (name, business id, rendered)
@@ -740,6 +787,18 @@ def _purchase_vendor(p: m.PurchaseInvoice) -> str:
     )
 
 
+def _purchase_state(p: m.PurchaseInvoice, language: str) -> str:
+    """A getpurchaseinvoice record from its currency to its description: rendered once per combination (a
+    generated invoice's description is its basket's)."""
+    key = ("purchase_state", p.currency, p.status, language, p.approval_status, p.description)
+    return _FRAGMENTS.get(key) or _remember(
+        key,
+        f"{el('ForeignCurrencyNameID', p.currency)}{el('InvoiceStatus', purchase_status_text(p.status, language))}"
+        f"{el('ApprovalStatus', p.approval_status)}<PurchaseInvoiceOurReference /><PurchaseInvoiceYourReference />"
+        f"{el('PurchaseInvoiceDescription', p.description)}",
+    )
+
+
 def purchase_item(p: m.PurchaseInvoice, ctx: Context, index: DimensionIndex, *, version: int, attachments: bool) -> str:
     """getpurchaseinvoice ``PurchaseInvoice``."""
     lines = purchase_lines(p, index, inside=version == 2)
@@ -754,10 +813,7 @@ def purchase_item(p: m.PurchaseInvoice, ctx: Context, index: DimensionIndex, *, 
         "<IsPurchaseInvoiceVendorBankAccountFromSEPARegion>True</IsPurchaseInvoiceVendorBankAccountFromSEPARegion>"
         f"<PurchaseInvoiceAmount>{comma(p.amount)}</PurchaseInvoiceAmount>"
         f"<PurchaseInvoicePaidAmount>{comma(p.paid_amount)}</PurchaseInvoicePaidAmount>"
-        f"{el('ForeignCurrencyAmount', foreign)}{el('ForeignCurrencyNameID', p.currency)}"
-        f"{el('InvoiceStatus', purchase_status_text(p.status, ctx.language))}{el('ApprovalStatus', p.approval_status)}"
-        f"<PurchaseInvoiceOurReference /><PurchaseInvoiceYourReference />"
-        f"{el('PurchaseInvoiceDescription', p.description)}{_purchase_vendor(p)}"
+        f"{el('ForeignCurrencyAmount', foreign)}{_purchase_state(p, ctx.language)}{_purchase_vendor(p)}"
         f"<Fingerprint />{el('VoucherID', p.voucher_key)}"
         f"<IsAccounted>{flag(p.is_accounted)}</IsAccounted><InvoiceLines>{lines}</InvoiceLines>"
         f"{'<Attachments />' if attachments else ''}</PurchaseInvoice>\n"
