@@ -19,6 +19,11 @@ Design (why it is built this way):
 * **Cursors move only with a successful load.** dlt writes the new state into the load package. If the load fails,
   the company's pending package and local working state are dropped, and the next run restores the state from the
   destination (``sync_destination``), i.e. the cursor of the last load that did succeed, and re-reads.
+* **A killed run never blocks the next one.** Before its state is restored, each company's dlt working dir is repaired
+  (:mod:`netvisor_sync.recovery`, under the lock): leftovers of a run killed between two of dlt's steps are deleted
+  when a committed copy exists; complete load packages stay and are loaded by the run; where the local state cannot
+  be trusted, the working dir is reset after the complete packages are loaded and the state comes from the
+  destination.
 * **Parquet everywhere**: the source yields Arrow tables; ``loader_file_format="parquet"`` keeps DuckDB off the
   ``insert_values`` path; ``_dlt_load_id`` is added to Arrow rows (``normalize.parquet_normalizer.add_dlt_load_id``).
 * **full_refresh** drops the company's state and deletes its rows from the selected tables (before its load, under
@@ -53,7 +58,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
-from netvisor_sync import runlog
+from netvisor_sync import recovery, runlog
 from netvisor_sync.auth import Credentials
 from netvisor_sync.catalog import select_entries
 from netvisor_sync.config import PIPELINE_PREFIX, load_settings, pipeline_name
@@ -396,6 +401,7 @@ def _run_company(
     pipeline = dlt.pipeline(pipeline_name=name, destination=dest, dataset_name=dataset_name, **where)
     try:
         with _LOAD_LOCK, held_open(destination):
+            pipeline = _recovered(pipeline, result)
             pipeline.sync_destination()
         pipeline.extract(planned_source(plan), loader_file_format="parquet")
         normalized = pipeline.normalize()
@@ -417,7 +423,7 @@ def _run_company(
     result.deleted = {table: count for (_, table), count in report.deleted.items() if count}
     result.skipped = list(report.skipped)
     result.errors[:0] = report.errors
-    result.warnings = list(report.warnings)
+    result.warnings += report.warnings
     stats = reader.client.stats.by_resource
     result.calls = {resource: s.calls for resource, s in stats.items()}
     result.retries = sum(s.retries for s in stats.values())
@@ -481,18 +487,42 @@ def held_open(destination: Any) -> Iterator[None]:
         connection.close()
 
 
+def _recovered(pipeline: Any, result: CompanySummary) -> Any:
+    """``pipeline`` once what killed runs left in its working dir is cleaned (:mod:`netvisor_sync.recovery`).
+
+    Where the local state cannot be trusted, the complete load packages are loaded first (their data and cursors
+    belong together) and the working dir is reset, so that ``sync_destination`` restores the state of the last load
+    that succeeded. Runs under the load lock.
+    """
+    repaired = recovery.repair(pipeline.working_dir)
+    if repaired.untrusted is None:
+        return pipeline
+    logger.warning("%s: %s; resetting its working dir", pipeline.pipeline_name, repaired.untrusted)
+    if repaired.load_first and pipeline.list_normalized_load_packages():
+        pipeline.load(workers=LOAD_WORKERS)
+    recovery.reset(pipeline.working_dir)
+    result.warnings.append(
+        f"{result.organisation_id}: {repaired.untrusted}; the local state was reset and restored from the "
+        "destination, so the changes since the last successful load are read again"
+    )
+    return pipeline.drop()
+
+
 def _forget_unloaded(pipeline: Any) -> None:
     """After a failed run: abort the pending package, which restores the local state to before it (dlt 1.30+).
 
-    If even that fails, the local working state is dropped; the next run restores it from the destination.
+    If even that fails, the local working dir is reset; the next run restores its state from the destination. A run
+    killed during the abort leaves a mark that makes the next run do the same (:func:`recovery.aborting`).
     """
     with _LOAD_LOCK:
         try:
-            pipeline.abort_packages()
+            with recovery.aborting(pipeline.working_dir):
+                pipeline.abort_packages()
         except Exception:  # the abort itself failed: fall back to the destination's state
             logger.warning(
                 "aborting the pending package of %s failed; dropping its local state", pipeline.pipeline_name
             )
+            recovery.reset(pipeline.working_dir)
             pipeline.drop()
 
 

@@ -7,12 +7,14 @@ database: every table, every column but dlt's bookkeeping, row by row.
 from __future__ import annotations
 
 import os
+import random
 import shlex
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +141,34 @@ def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
             return True
         time.sleep(0.05)
     return predicate()
+
+
+def change_books(emu: Emulator, rng: random.Random) -> list[str]:
+    """Edit, delete, create and invalidate a few records, the way users do between syncs; returns what was done."""
+    store = emu.company().store
+    emu.clock.advance(timedelta(minutes=5))
+    done = []
+    invoices = [d for d in store.sales_invoices if len(d.lines) >= 2]
+    edited = rng.choice(invoices)
+    store.edit("salesinvoice", edited.netvisor_key, lines=edited.lines[: rng.randint(1, len(edited.lines) - 1)])
+    done.append(f"edited invoice {edited.netvisor_key}")
+    candidates = [d for d in store.sales_invoices if d.netvisor_key != edited.netvisor_key]
+    for deleted in rng.sample(candidates, len(candidates)):
+        try:
+            store.delete("salesinvoice", deleted.netvisor_key)
+        except ValueError:  # it has a credit note: Netvisor wants that deleted first
+            continue
+        done.append(f"deleted invoice {deleted.netvisor_key}")
+        break
+    voucher = rng.choice([v for v in store.vouchers if v.status == "valid" and len(v.lines) > 1])
+    store.invalidate_voucher(voucher.netvisor_key)
+    done.append(f"invalidated voucher {voucher.netvisor_key}")
+    customers = list(store.customers)
+    gone = rng.choice(customers)
+    store.delete("customer", gone.netvisor_key)
+    renamed = rng.choice([c for c in customers if c.netvisor_key != gone.netvisor_key])
+    store.edit("customer", renamed.netvisor_key, name=f"{renamed.name} Oy Äöå € {rng.randint(1, 999)}")
+    done.append(f"deleted customer {gone.netvisor_key}, renamed {renamed.netvisor_key}")
+    done.append(f"created customer {store.create('customer')}")
+    emu.clock.advance(timedelta(minutes=5))
+    return done
