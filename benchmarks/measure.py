@@ -59,7 +59,9 @@ def run_child(job: dict[str, Any], workdir: Path) -> ChildRun:
     command = [sys.executable, "-m", "benchmarks.child", str(job_path)]
     if job.get("profiler") == "py-spy":  # sample every thread, idle ones too: where the wall time goes
         spy = str(Path(sys.executable).with_name("py-spy"))
-        command = [spy, "record", "--idle", "--threads", "-r", "100", "-f", "raw", "-o", f"{job_path}.pyspy.txt", "--"]
+        # --subprocesses: companies run in worker processes (netvisor_sync.parallel)
+        command = [spy, "record", "--idle", "--threads", "--subprocesses", "-r", "100", "-f", "raw"]
+        command += ["-o", f"{job_path}.pyspy.txt", "--"]
         command += [sys.executable, "-m", "benchmarks.child", str(job_path)]
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module

@@ -26,6 +26,31 @@ def _name(frame: str) -> str:
     return f"{match['func']} ({path})"
 
 
+#: the frame that runs a task in a worker process of ``ProcessPoolExecutor`` (``netvisor_sync.parallel``)
+PROCESS_WORKER = "_process_worker "
+#: the thread name given to a worker process's main thread, where it syncs its company (so company filters match)
+WORKER_THREAD = "netvisor_worker (a worker process's main thread)"
+
+
+_PROCESSES = re.compile(r'^(?:process \d+:".*?";(?=process \d+:"|thread \())+')
+
+
+def split_stack(stack: str) -> tuple[str, list[str]]:
+    """A raw py-spy stack as its thread and its frames, outermost first.
+
+    ``py-spy record --subprocesses`` puts the processes (``process <pid>:"<command>"``) before the thread; they are
+    dropped. A worker process's main thread, where a company is synced when companies run in processes, is named
+    :data:`WORKER_THREAD`, so it counts as a company thread as a ``netvisor_*`` pool thread does.
+    """
+    frames = _PROCESSES.sub("", stack).split(";")  # a command line may hold a ";" itself
+    if not frames:
+        return "", []
+    thread, rest = frames[0], frames[1:]
+    if "MainThread" in thread and any(frame.startswith(PROCESS_WORKER) for frame in rest):
+        thread = WORKER_THREAD
+    return thread, rest
+
+
 def summarize(path: Path, *, top: int = 15, thread_filter: str | None = None) -> tuple[int, list[tuple[str, int, int]]]:
     """Total samples and ``(frame, inclusive samples, self samples)`` for the ``top`` frames by inclusive time.
 
@@ -39,12 +64,12 @@ def summarize(path: Path, *, top: int = 15, thread_filter: str | None = None) ->
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
-        frames = stack.split(";")
-        if thread_filter and thread_filter not in frames[0]:
+        thread, frames = split_stack(stack)
+        if thread_filter and thread_filter not in thread:
             continue
         count = int(count_text)
         total += count
-        names = [_name(frame) for frame in frames[1:]]
+        names = [_name(frame) for frame in frames]
         for name in set(names):
             inclusive[name] += count
         if names:
@@ -63,8 +88,8 @@ def self_top(path: Path, *, top: int = 15) -> list[tuple[str, int]]:
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
         if stack and count_text.isdigit():
-            leaf = _name(stack.split(";")[-1])
-            thread = stack.split(";")[0]
+            thread, frames = split_stack(stack)
+            leaf = _name(frames[-1]) if frames else ""
             if not leaf.startswith(IDLE) and "MainThread" not in thread and "bench-rss" not in thread:
                 own[leaf] += int(count_text)
     return own.most_common(top)
@@ -96,12 +121,12 @@ def categorize(path: Path, *, thread_filter: str | None = None) -> tuple[int, li
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
-        frames = stack.split(";")
-        if thread_filter and thread_filter not in frames[0]:
+        thread, frames = split_stack(stack)
+        if thread_filter and thread_filter not in thread:
             continue
         count = int(count_text)
         total += count
-        counts[_category(frames[1:])] += count
+        counts[_category(frames)] += count
     return total, counts.most_common()
 
 
@@ -109,14 +134,21 @@ def categorize(path: Path, *, thread_filter: str | None = None) -> tuple[int, li
 WAITS = ("Condition.wait ", "Queue.get ", "Event.wait ", "Future.result ", "Thread.join ", "_wait_for_tstate_lock ")
 HANDED_OVER = "waiting on another thread (a prefetched answer, a turn to call, a worker)"
 DLT_STEPS = ("Pipeline.load ", "Pipeline.normalize ", "Pipeline.sync_destination ")
-IDLE_WORKER = "no company left to sync (the pool thread waits for the others)"
+IDLE_WORKER = "no company left to sync (a pool thread or worker process waits for the others)"
+
+
+def _locked(leaf: str) -> bool:
+    """Whether ``leaf`` waits for the load lock: in a company thread, or in a worker process (the processes' lock)."""
+    return leaf.startswith("_sync_company ") or ("__enter__ " in leaf and "multiprocessing/synchronize.py" in leaf)
 
 
 def _category(frames: list[str]) -> str:
-    if frames and frames[-1].startswith("_sync_company "):
-        return LOCK_WAIT  # the company thread itself blocks only on the load lock
+    if frames and _locked(frames[-1]):
+        return LOCK_WAIT
     if frames and frames[-1].startswith("_worker ") and "concurrent/futures/thread.py" in frames[-1]:
         return IDLE_WORKER  # a pool thread whose company is done, parked in its work queue until run_sync returns
+    if any(f.startswith(PROCESS_WORKER) for f in frames) and not any(f.startswith("_run_company ") for f in frames):
+        return IDLE_WORKER  # a worker process without a company (starting, or waiting for its next one)
     if frames and frames[-1].startswith(WAITS) and not any(step in frame for frame in frames for step in DLT_STEPS):
         return HANDED_OVER  # e.g. the company thread waiting for the answer a fetching thread is still reading
     for name, markers in CATEGORIES:

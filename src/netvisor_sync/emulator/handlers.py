@@ -288,9 +288,7 @@ def _all(preds: list[Predicate[T]]) -> Predicate[T]:
     return lambda r: all(test(r) for test in preds)
 
 
-def _modified_or_paid(
-    req: Request, *, orders: bool
-) -> tuple[Predicate[m.SalesDocument] | None, set[int] | None]:
+def _modified_or_paid(req: Request, *, orders: bool) -> tuple[Predicate[m.SalesDocument] | None, set[int] | None]:
     """The lastmodified window; ``includemodifiedpayments`` also admits invoices whose payments changed in it.
 
     Returns the predicate (``None`` when the request has no modification window: every record passes) and, with
