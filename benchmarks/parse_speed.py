@@ -102,8 +102,8 @@ def _batches(entry: Entry, answers: list[Answer]) -> list[Batch]:
 def _to_arrow(entry: Entry, batches: list[Batch]) -> int:
     specs, options, rows = source.table_specs(entry), Options(), 0
     for batch in batches:
-        for table in source._tables(entry, specs, ORG, batch, options):
-            rows += table.data.num_rows
+        for _, table in source._tables(entry, specs, ORG, batch, options):
+            rows += table.num_rows
     return rows
 
 
