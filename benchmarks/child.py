@@ -129,6 +129,8 @@ class StepMemory:
     def __init__(self, interval: float = 0.025) -> None:
         self.interval = interval
         self.peaks: dict[str, float] = {}
+        #: CPU seconds of the calling thread inside each dlt step (the company thread runs its steps itself)
+        self.step_cpu: dict[str, float] = {}
         self._running: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -148,12 +150,14 @@ class StepMemory:
     def running(self, step: str) -> Iterator[None]:
         with self._lock:
             self._running[step] += 1
+        cpu = time.thread_time()
         try:
             yield
         finally:
             self._file(_rss_mb())  # a step's last allocation can fall between two samples
             with self._lock:
                 self._running[step] -= 1
+                self.step_cpu[step] = self.step_cpu.get(step, 0.0) + time.thread_time() - cpu
 
     def watch_dlt(self) -> None:
         """Wrap dlt's ``Pipeline`` steps (this child process only) so the sampler knows which one runs."""
@@ -177,18 +181,60 @@ class StepMemory:
         self._thread.join()
 
 
+#: thread groups of the sync, by name prefix (``netvisor_sync.source`` and ``sync`` name their threads)
+THREAD_GROUPS = (("prefetch", "netvisor-prefetch"), ("company", "netvisor_"), ("rss sampler", "bench-rss"))
+
+
+class ThreadCPU:
+    """CPU seconds per group of threads (:data:`THREAD_GROUPS`, else ``other``), each thread's total taken with
+    ``time.thread_time()`` as its ``run`` returns; the main thread's is added by :meth:`finish`."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add(self, name: str, seconds: float) -> None:
+        group = next((g for g, prefix in THREAD_GROUPS if name.startswith(prefix)), "other")
+        self._add(group, seconds)
+
+    def _add(self, group: str, seconds: float) -> None:
+        with self._lock:
+            self.groups[group] = self.groups.get(group, 0.0) + seconds
+
+    def watch_threads(self) -> None:
+        """Wrap ``threading.Thread.run`` (this child process only) so every thread reports its CPU when it ends."""
+        original = threading.Thread.run
+        record = self.add
+
+        def run(thread: threading.Thread) -> None:
+            try:
+                original(thread)
+            finally:
+                record(thread.name, time.thread_time())
+
+        threading.Thread.run = run  # type: ignore[method-assign]
+
+    def finish(self, main_since: float) -> dict[str, float]:
+        self._add("main", time.thread_time() - main_since)
+        return dict(self.groups)
+
+
 def _timed(work: Callable[[], dict[str, Any]], job: dict[str, Any]) -> dict[str, Any]:
     memory = StepMemory()
     memory.watch_dlt()
+    threads = ThreadCPU()
+    threads.watch_threads()
     ready_rss_mb = _peak_rss_mb()  # imports done, no data yet
     with memory:
-        cpu, started = _cpu(), time.perf_counter()
+        cpu, started, main_cpu = _cpu(), time.perf_counter(), time.thread_time()
         result = work()
         result["wall"] = time.perf_counter() - started
         result["cpu"] = _cpu() - cpu
+        result["thread_cpu"] = threads.finish(main_cpu)  # threads still running (pools kept alive) are not in it
     result["ready_rss_mb"] = ready_rss_mb
     result["peak_rss_mb"] = _peak_rss_mb()
     result["step_peaks_mb"] = memory.peaks
+    result["step_cpu"] = memory.step_cpu
     return result
 
 

@@ -34,6 +34,8 @@ class ChildRun:
     peak_rss_mb: float
     ready_rss_mb: float = 0.0  # RSS once the job's imports were done, before any data
     step_peaks_mb: dict[str, float] = field(default_factory=dict)  # peak RSS sampled in each dlt step
+    thread_cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per group of threads (child.ThreadCPU)
+    step_cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of the company thread in each dlt step
     loaded: dict[str, int] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)
     ok: bool = True
@@ -85,6 +87,8 @@ def run_child(job: dict[str, Any], workdir: Path) -> ChildRun:
         peak_rss_mb=out.get("peak_rss_mb", usage.ru_maxrss / 1024),
         ready_rss_mb=out.get("ready_rss_mb", 0.0),
         step_peaks_mb=out.get("step_peaks_mb", {}),
+        thread_cpu=out.get("thread_cpu", {}),
+        step_cpu=out.get("step_cpu", {}),
         loaded=out["loaded"],
         calls=out["calls"],
         ok=out["ok"],

@@ -136,6 +136,7 @@ class Sections(Harness):
             ("rows per sync CPU second", fmt(rows / cpu)),
             ("bare parse CPU, median (s) / MB/s", f"{floor:.2f} / {info['bytes'] / 1e6 / floor:,.0f}"),
             ("peak RSS of the sync, median (MB)", f"{median([r.peak_rss_mb for r in runs]):.0f}"),
+            *_cpu_split(runs, floor),
         ]
         if record_run is not None:
             context.append(
@@ -464,3 +465,28 @@ class Sections(Harness):
 
 def _counts(log: Sequence[Mapping[str, Any]]) -> Counter[str]:
     return Counter(e["resource"] for e in log if e["code"] == "OK")
+
+
+def _cpu_split(runs: Sequence[ChildRun], floor: float) -> list[tuple[str, str]]:
+    """Where the sync's CPU goes, measured per thread (``child.ThreadCPU``) and per dlt step of the company thread
+    (``child.StepMemory``): the rows of section 2's table. Medians over ``runs``; empty for runs without them."""
+    if not all(r.thread_cpu for r in runs):
+        return []
+    threads = {g: median([r.thread_cpu.get(g, 0.0) for r in runs]) for g in ("prefetch", "company", "main", "other")}
+    steps = {step: median([r.step_cpu.get(step, 0.0) for r in runs]) for step in STEPS}
+    outside = threads["company"] - sum(steps.values())
+    split = " / ".join(f"{steps[step]:.2f}" for step in STEPS)
+    return [
+        (
+            "CPU of the fetching threads: HTTP, MAC, XML parsing, list and detail rows merged (s) / × the bare parse",
+            f"{threads['prefetch']:.2f} / {threads['prefetch'] / floor:.1f}×",
+        ),
+        (
+            f"CPU of the company thread (s): {' / '.join(STEPS)} / outside them (extract includes the Arrow tables)",
+            f"{threads['company']:.2f}: {split} / {outside:.2f}",
+        ),
+        (
+            "CPU of the main thread and of other threads (dlt's pools) (s)",
+            f"{threads['main']:.2f} / {threads['other']:.2f}",
+        ),
+    ]
