@@ -310,7 +310,8 @@ def _modified_or_paid(req: Request, *, orders: bool) -> tuple[Predicate[m.SalesD
     payments: list[Predicate[m.SalesPayment]] = []
     between(payments, lambda r: r.modified, low, high)
     changed = Window(modified_low=low, modified_high=high)  # only the payments that can lie in it are built
-    paid = set() if orders else {r.invoice_key for r in select(scan(req.company.sales_payments, changed), payments)}
+    found = () if orders else select(scan(req.company.sales_payments, changed), payments)
+    paid = {r.invoice_key for r in found if r.invoice_key is not None}  # a payment may have no invoice
     return (lambda d: d.netvisor_key in paid or all(test(d) for test in window)), paid
 
 
