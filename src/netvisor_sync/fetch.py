@@ -10,7 +10,8 @@ What "fewest calls" means, per entry and run:
 * **List.** One listing: change-filtered (``changedsince`` / ``lastmodifiedstart`` from the cursor), or, on a first
   run with ``start_date``, one listing per date window (``months`` per window; issue #4: the backfill from
   ``start_date`` goes window by window). A key-paged list stops at the first page with fewer than 500 rows; a
-  ``page``-paged list follows ``X-Netvisor-Pagination-Next-Page`` (with no headers, a short page ends it). So a
+  ``page``-paged list follows ``X-Netvisor-Pagination-Next-Page`` (a page with paging headers but no next page is the
+  last, full or not; with no headers, a short page ends it). So a
   listing of n rows costs ``n // 500 + 1`` calls (key paging cannot know that a full page was the last one),
   ``max(1, ceil(n / 500))`` with page headers, 1 unpaged.
 * **Unpaged lists (memory).** A list *without* paging (``accountingledger``, ``purchaseinvoicelist``,
@@ -169,8 +170,8 @@ def _pages(entry: Entry, fetch: Fetch, params: dict[str, str], window: Window) -
                 if not next_page.strip() or not _rows(page):
                     return
                 number = int(next_page)
-            elif len(_rows(page)) < entry.page_size:
-                return
+            elif _has_page_headers(page.headers) or len(_rows(page)) < entry.page_size:
+                return  # the answer says where the pages are and names no next one, or it is short
             else:
                 number += 1
         return
@@ -326,6 +327,12 @@ def balance_params(start_date: date | None, today: date) -> dict[str, str]:
 
 def _moment(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _has_page_headers(headers: Mapping[str, str]) -> bool:
+    """Whether an answer carries getvendor's paging headers: then a missing ``Next-Page`` means the last page, also
+    when it is full (without them a full page may have a next one, and only a short or empty page ends the list)."""
+    return any(key.lower().startswith("x-netvisor-pagination-") for key in headers)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -174,6 +174,39 @@ def test_page_headers_end_vendor_paging_without_an_empty_call() -> None:
     assert calls == [{"page": "1"}, {"page": "2"}]
 
 
+@pytest.mark.parametrize("total", [1000, 1500])
+def test_a_full_last_vendor_page_without_a_next_page_header_is_the_last(total: int) -> None:
+    """Netvisor's own page size (500), a last page that is full: its headers name no next page, so no empty call."""
+    calls: list[str] = []
+
+    def fetch(resource: str, params: dict[str, str]) -> Page:
+        number = int(params["page"])
+        calls.append(params["page"])
+        rows = [{"netvisor_key": k} for k in range((number - 1) * 500, min(number * 500, total))]
+        headers = {"X-Netvisor-Pagination-Current-Page": str(number), "X-Netvisor-Pagination-Total-Count": str(total)}
+        if number * 500 < total:
+            headers["X-Netvisor-Pagination-Next-Page"] = str(number + 1)
+        return Page(rows, headers)
+
+    rows = [row for b in read_entry(CATALOG["vendors"], fetch, Window(today=NOW.date())) for row in b.rows]
+    assert len(rows) == total
+    assert calls == [str(n) for n in range(1, total // 500 + 1)]
+
+
+def test_a_full_vendor_page_without_paging_headers_asks_for_the_next() -> None:
+    """No paging headers at all (as a proxy might strip them): only a short or empty page ends the listing."""
+    pages = iter([Page([{"netvisor_key": k} for k in range(500)], {}), Page([], {})])
+    calls: list[str] = []
+
+    def fetch(resource: str, params: dict[str, str]) -> Page:
+        calls.append(params["page"])
+        return next(pages)
+
+    rows = [row for b in read_entry(CATALOG["vendors"], fetch, Window(today=NOW.date())) for row in b.rows]
+    assert len(rows) == 500
+    assert calls == ["1", "2"]
+
+
 def test_server_time_becomes_the_window_end() -> None:
     fake = FakeNetvisor(now=datetime(2026, 3, 15, 9, 30))
     window = Window(today=NOW.date())
