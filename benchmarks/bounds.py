@@ -13,6 +13,9 @@ Rules (n = records the call must deliver):
   ``accountingledger``) and every reference table: one call.
 * ``deleted*.nv`` feeds: one call each on an incremental run, none on the first (nothing is loaded yet).
 * ``paymentlist`` has no change filter: an incremental run asks for keys above the highest loaded one (one call).
+* an incremental ``salesinvoicelist`` must deliver the invoices whose payments changed as well as the changed ones
+  (``includemodifiedpayments``: on Netvisor a payment does not touch its invoice's modification time, yet changes
+  its open sum and status), and so must ``getsalesinvoice``: n is :data:`PAID_TOO` where the records give it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections import Counter
 from collections.abc import Mapping
 
 PAGE = 500
+#: records key: sales invoices changed or with a changed payment (what an incremental sync must read again)
+PAID_TOO = "salesinvoice or a payment of it"
 BATCH = 500
 PRODUCT_BATCH = 400
 
@@ -92,6 +97,8 @@ def lower_bound(records: Mapping[str, int], *, first_run: bool) -> Counter[str]:
     ``first_run``: a full sync (``records`` = everything); otherwise an incremental one (``records`` = what changed).
     """
     bound: Counter[str] = Counter()
+    if not first_run and PAID_TOO in records:
+        records = {**records, "salesinvoice": records[PAID_TOO]}
     for resource, (kinds, paging) in LISTS.items():
         if resource == "paymentlist" and not first_run:
             bound[resource] = 1  # no change filter: keys above the last one, nothing new here

@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import psutil
 
+from benchmarks import bounds
 from netvisor_sync import auth
 from netvisor_sync.emulator import Emulator, FaultPlan, LoggedRequest, serve
 from netvisor_sync.emulator.generate import PROFILES
@@ -168,16 +169,25 @@ def _facts(emu: Emulator) -> dict[str, dict[str, list[int]]]:
 
 
 def _change(emu: Emulator, fraction: float) -> dict[str, int]:
-    """Touch every ``1/fraction``-th record of every kind (an edit with no fields bumps ``modified``)."""
+    """Touch every ``1/fraction``-th record of every kind (an edit with no fields bumps ``modified``).
+
+    Also counts the sales invoices an incremental sync must read again (:data:`benchmarks.bounds.PAID_TOO`): those
+    touched and those with a touched payment.
+    """
     step = max(1, round(1 / fraction))
     changed: dict[str, int] = {}
     for company in emu.companies.values():
         store: Any = company.store
+        touched: dict[str, list[int]] = {}
         for kind, name in KIND_COLLECTIONS.items():
             keys = [r.netvisor_key for i, r in enumerate(getattr(store, name)) if i % step == step // 2]
             for key in keys:
                 store.edit(kind, key)
             changed[kind] = changed.get(kind, 0) + len(keys)
+            touched[kind] = keys
+        paid = {store.sales_payments.get(key).invoice_key for key in touched["salespayment"]}
+        reread = set(touched["salesinvoice"]) | {key for key in paid if key is not None}
+        changed[bounds.PAID_TOO] = changed.get(bounds.PAID_TOO, 0) + len(reread)
     return changed
 
 

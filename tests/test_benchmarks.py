@@ -1,4 +1,4 @@
-"""The benchmark's py-spy summaries read profiles of companies in threads and in worker processes alike.
+"""The benchmark's lower bound of calls, and its py-spy summaries of companies in threads and in processes alike.
 
 ``make bench`` profiles missed goals with ``py-spy record --subprocesses``: each stack then starts with the
 processes it runs in, whose command lines may hold a ``;`` (the separator of frames), and a company synced in a worker
@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import profiles  # noqa: E402
+from benchmarks import bounds, profiles  # noqa: E402
 
 PARENT = 'process 10:"/venv/bin/python -m benchmarks.child job.json"'
 TRACKER = 'process 11:"/venv/bin/python -B -c from multiprocessing.resource_tracker import main;main(5)"'
@@ -57,3 +57,12 @@ def test_a_command_line_with_a_semicolon_does_not_become_a_frame() -> None:
     thread, frames = profiles.split_stack(f"{PARENT};{TRACKER};thread (11): MainThread;main (x.py:1)")
     assert thread == "thread (11): MainThread"
     assert frames == ["main (x.py:1)"]
+
+
+def test_an_incremental_bound_counts_the_invoices_whose_payments_changed() -> None:
+    changed = {"salesinvoice": 1080, "salesorder": 72, "salespayment": 894, bounds.PAID_TOO: 1965}
+    incremental = bounds.lower_bound(changed, first_run=False)
+    assert incremental["salesinvoicelist"] == 1965 // 500 + 1 + 1  # invoices (paid ones too), then preinvoices
+    assert incremental["getsalesinvoice"] == 4
+    full = bounds.lower_bound({"salesinvoice": 1080, bounds.PAID_TOO: 1965}, first_run=True)
+    assert full["getsalesinvoice"] == 3  # a first run reads every invoice once: payments add nothing
