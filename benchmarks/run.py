@@ -91,7 +91,7 @@ SMOKE = Mode(
     repeats=1,
 )
 
-#: sections 2 and 4 only, at 100k / 300k / 1M rows (``--scale``): the size-dependent goals without the hour of FULL
+#: sections 2 and 4 only, at 100k / 300k / 1M rows (``--scale``): the size-dependent goals, ~8 of FULL's ~30 min
 SCALE = Mode(
     name="scale",
     api_profiles=(),
