@@ -14,6 +14,7 @@ import random
 import signal
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -61,19 +62,41 @@ def check_leftovers(point: KillPoint, pipelines: Path) -> None:
         assert packages(pipelines, point.twin[0]) & packages(pipelines, point.twin[1])
 
 
+@dataclass
+class Setup:
+    """One company served on loopback, syncing with the CLI into a DuckDB warehouse of its own."""
+
+    emu: Emulator
+    server: EmulatorServer
+    env: dict[str, str]
+    warehouse: Warehouse
+    pipelines: Path
+    args: list[str]
+
+    def matches_a_clean_sync(self, tmp: Path) -> None:
+        oracle = Warehouse(str(tmp / "oracle.duckdb"))
+        clean_sync(self.emu, oracle, tmp / "oracle-pipelines", self.server.url, reconcile=True, tables=TABLES)
+        assert_same(self.warehouse, oracle)
+
+
+def set_up(seed: int, tmp: Path, served: Callable[[Emulator], EmulatorServer]) -> Setup:
+    emu = Emulator(profile="partner-test", seed=seed)
+    server = served(emu)
+    warehouse = Warehouse(str(tmp / "crash.duckdb"))
+    pipelines = tmp / "pipelines"
+    args = ["sync", "--reconcile", "--tables", ",".join(TABLES), "--destination", warehouse.destination]
+    args += ["--dataset", warehouse.dataset, "--pipelines-dir", str(pipelines)]
+    return Setup(emu, server, server_env(server), warehouse, pipelines, args)
+
+
 @pytest.mark.parametrize("name", list(POINTS))
 def test_a_sync_killed_at_a_dlt_step_boundary_blocks_nothing_and_loses_nothing(
     name: str, tmp_path: Path, served: Callable[[Emulator], EmulatorServer]
 ) -> None:
     point = POINTS[name]
     rng = random.Random(name)
-    emu = Emulator(profile="partner-test", seed=21)
-    server = served(emu)
-    env = server_env(server)
-    warehouse = Warehouse(str(tmp_path / "crash.duckdb"))
-    pipelines = tmp_path / "pipelines"
-    args = ["sync", "--reconcile", "--tables", ",".join(TABLES), "--destination", warehouse.destination]
-    args += ["--dataset", warehouse.dataset, "--pipelines-dir", str(pipelines)]
+    run = set_up(21, tmp_path, served)
+    emu, env, warehouse, pipelines, args = run.emu, run.env, run.warehouse, run.pipelines, run.args
 
     # the first sync completes: a killed first sync is no test, since dlt wipes the working dir of a pipeline whose
     # dataset does not exist yet (``sync_destination``), leftovers and all
@@ -89,9 +112,7 @@ def test_a_sync_killed_at_a_dlt_step_boundary_blocks_nothing_and_loses_nothing(
     complete_run(args, tmp_path, env)
     assert warehouse.duplicates() == {}
     assert warehouse.orphans() == {}
-    oracle = Warehouse(str(tmp_path / "oracle.duckdb"))
-    clean_sync(emu, oracle, tmp_path / "oracle-pipelines", server.url, reconcile=True, tables=TABLES)
-    assert_same(warehouse, oracle)
+    run.matches_a_clean_sync(tmp_path)
     (company,) = status(pipelines)
     assert company.last_run_ok is True
     assert sorted(company.cursors) == sorted(TABLES)
@@ -105,13 +126,8 @@ def test_a_sync_killed_while_it_aborts_after_a_failure_loses_nothing(
     """A failed run aborts its pending packages: dlt deletes them, then rewinds the local state to before them. A
     kill in between left cursors that had moved past changes no package held any more; the next runs skipped them."""
     rng = random.Random("abort")
-    emu = Emulator(profile="partner-test", seed=22)
-    server = served(emu)
-    env = server_env(server)
-    warehouse = Warehouse(str(tmp_path / "crash.duckdb"))
-    pipelines = tmp_path / "pipelines"
-    args = ["sync", "--reconcile", "--tables", ",".join(TABLES), "--destination", warehouse.destination]
-    args += ["--dataset", warehouse.dataset, "--pipelines-dir", str(pipelines)]
+    run = set_up(22, tmp_path, served)
+    emu, env, warehouse, pipelines, args = run.emu, run.env, run.warehouse, run.pipelines, run.args
     complete_run(args, tmp_path, env)
     change_books(emu, rng)
     # the extract ended (its package holds the changes, the local state the moved cursors), normalize did not
@@ -125,6 +141,4 @@ def test_a_sync_killed_while_it_aborts_after_a_failure_loses_nothing(
     assert packages(pipelines, EXTRACTED) == set()
 
     complete_run(args, tmp_path, env)
-    oracle = Warehouse(str(tmp_path / "oracle.duckdb"))
-    clean_sync(emu, oracle, tmp_path / "oracle-pipelines", server.url, reconcile=True, tables=TABLES)
-    assert_same(warehouse, oracle)
+    run.matches_a_clean_sync(tmp_path)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from netvisor_sync.emulator import baskets, chart, documents, posting, render
 from netvisor_sync.emulator import model as m
@@ -106,13 +107,10 @@ class ListRows:
             day = start + i * length // si
             if day < low or day > high:
                 return None
-            if modified_low is not None or modified_high is not None:
-                on = date.fromordinal(day) + lags[special == _REPOSTED]
-                modified = stamp(on, g * 97)
-                if (modified_low is not None and modified < modified_low) or (
-                    modified_high is not None and modified > modified_high
-                ):
-                    return None
+            if (modified_low is not None or modified_high is not None) and _outside(
+                stamp(date.fromordinal(day) + lags[special == _REPOSTED], g * 97), modified_low, modified_high
+            ):
+                return None
             h = hash_at(base_hash, g)
             text, net_days = customer(h, special in _FOREIGN_SALES)
             amount, open_sum, paid = sums(docs.sales_basket_slot(h, documents.SALES_SPECIALS[special]), shares[g])
@@ -142,10 +140,8 @@ class ListRows:
         known = self._customers.get(index)
         if known is None:
             c = docs.customer(index)
-            if len(self._customers) >= TABLE_LIMIT:
-                self._customers.clear()
             text = render.list_customer_text(c.netvisor_key, c.code, c.name)
-            known = self._customers[index] = (text, chart.NET_DAYS[c.payment_term_key])
+            known = _kept(self._customers, index, (text, chart.NET_DAYS[c.payment_term_key]))
         return known
 
     def _sales_sum(self, slot: int, share: int) -> tuple[str, str, str]:
@@ -156,9 +152,7 @@ class ListRows:
             amount = self._docs.baskets.sales_at(slot).amount
             open_sum = amount - posting.paid_part(amount, share)
             paid = "paid" if open_sum == 0 and amount != 0 else ""
-            if len(self._sales_sums) >= TABLE_LIMIT:
-                self._sales_sums.clear()
-            known = self._sales_sums[slot, share] = (render.comma(amount), render.comma(open_sum), paid)
+            known = _kept(self._sales_sums, (slot, share), (render.comma(amount), render.comma(open_sum), paid))
         return known
 
     # -- purchases ------------------------------------------------------------------------------------------------
@@ -182,12 +176,10 @@ class ListRows:
             if day < low or day > high:
                 return None
             special = specials[g]
-            if modified_low is not None or modified_high is not None:
-                modified = stamp(date.fromordinal(day) + lags[special == _PURCHASE_REPOSTED], g * 89)
-                if (modified_low is not None and modified < modified_low) or (
-                    modified_high is not None and modified > modified_high
-                ):
-                    return None
+            if (modified_low is not None or modified_high is not None) and _outside(
+                stamp(date.fromordinal(day) + lags[special == _PURCHASE_REPOSTED], g * 89), modified_low, modified_high
+            ):
+                return None
             h = hash_at(base_hash, g)
             text, region = vendor(h, special == _FOREIGN_VENDOR)
             key = key_base + g
@@ -207,11 +199,8 @@ class ListRows:
         known = self._vendors.get(index)
         if known is None:
             v = docs.vendor(index)
-            if len(self._vendors) >= TABLE_LIMIT:
-                self._vendors.clear()
-            known = self._vendors[index] = (
-                render.list_vendor_text(v.name, v.business_id),
-                baskets.region_of(v.country),
+            known = _kept(
+                self._vendors, index, (render.list_vendor_text(v.name, v.business_id), baskets.region_of(v.country))
             )
         return known
 
@@ -221,11 +210,11 @@ class ListRows:
         if known is None:
             amount = self._docs.baskets.purchase(slot >> baskets.BASKET_BITS, slot & _BASKET_MASK).amount
             payments = amount if paid else posting.ZERO
-            if len(self._purchase_sums) >= TABLE_LIMIT:
-                self._purchase_sums.clear()
-            known = self._purchase_sums[slot, paid] = (
+            known = _kept(
+                self._purchase_sums,
+                (slot, paid),
                 f"<Sum>{render.comma(amount)}</Sum><Payments>{render.comma(payments)}</Payments>"
-                f"<OpenSum>{render.comma(amount - payments)}</OpenSum>"
+                f"<OpenSum>{render.comma(amount - payments)}</OpenSum>",
             )
         return known
 
@@ -235,3 +224,20 @@ class ListRows:
         low = window.date_low.toordinal() if window.date_low is not None else 0
         high = window.date_high.toordinal() if window.date_high is not None else 1 << 62
         return low, high, window.modified_low, window.modified_high
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _outside(moment: datetime, low: datetime | None, high: datetime | None) -> bool:
+    """Whether ``moment`` lies outside the inclusive bounds ``low``..``high`` (``None``: unbounded)."""
+    return (low is not None and moment < low) or (high is not None and moment > high)
+
+
+def _kept(table: dict[K, V], key: K, value: V) -> V:
+    """``value`` stored under ``key`` in one of the bounded tables of rendered texts (emptied when full)."""
+    if len(table) >= TABLE_LIMIT:
+        table.clear()
+    table[key] = value
+    return value
